@@ -1,0 +1,111 @@
+"""Status vocabularies. Generation status (per processed item) and editorial status (per article)
+are two different things and never share a column."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class GenerationStatus(StrEnum):
+    """Where an item stands in a run's stage queue."""
+
+    PENDING = "pending"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class EditorialStatus(StrEnum):
+    """Where an article stands with its editors."""
+
+    DRAFT = "draft"
+    REVIEW = "review"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class KeywordStatus(StrEnum):
+    NEW = "new"
+    MAPPED = "mapped"
+
+
+class ClusterStatus(StrEnum):
+    NEW = "new"  # no ideas yet
+    MAPPED = "mapped"  # ideas generated
+
+
+class IdeaStatus(StrEnum):
+    NEW = "new"
+    QUEUED = "queued"
+    COMPLETED = "completed"
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    COMPLETED = "completed"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"  # refused at start: the site already had an active run
+
+    @property
+    def is_active(self) -> bool:
+        return self in (RunStatus.RUNNING, RunStatus.PAUSED)
+
+
+ACTIVE_RUN_STATUSES = (RunStatus.RUNNING.value, RunStatus.PAUSED.value)
+
+
+class RunTrigger(StrEnum):
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+    API = "api"
+    CLI = "cli"
+
+
+class Intent(StrEnum):
+    INFORMATIONAL = "informational"
+    COMMERCIAL = "commercial"
+    TRANSACTIONAL = "transactional"
+    NAVIGATIONAL = "navigational"
+
+
+class ContentType(StrEnum):
+    POST = "post"
+    PAGE = "page"
+    PRODUCT = "product"
+    SERVICE = "service"
+
+
+class ContentStructure(StrEnum):
+    ARTICLE = "article"
+    LISTICLE = "listicle"
+    GUIDE = "guide"
+    COMPARISON = "comparison"
+    REVIEW = "review"
+    PRODUCT_PAGE = "product_page"
+    HOW_TO = "how_to"
+
+
+class ContentSource(StrEnum):
+    IGNY8 = "igny8"
+    WORDPRESS = "wordpress"
+
+
+class ImageKind(StrEnum):
+    FEATURED = "featured"
+    IN_ARTICLE = "in_article"
+
+
+class PublishStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISH = "publish"
+    FUTURE = "future"

@@ -1,0 +1,27 @@
+"""SQLModel tables (imported here so `SQLModel.metadata` knows every one of them)."""
+
+from models.automation import AutomationConfig, AutomationRun, StageItem
+from models.credits import AIUsage, CreditTransaction
+from models.content import Content, ContentTaxonomy, ContentTaxonomyLink, Image
+from models.planning import Cluster, ContentIdea, Keyword, Task
+from models.tenancy import Account, ApiKey, Sector, Site
+
+__all__ = [
+    "AIUsage",
+    "Account",
+    "ApiKey",
+    "AutomationConfig",
+    "AutomationRun",
+    "Cluster",
+    "Content",
+    "ContentIdea",
+    "ContentTaxonomy",
+    "ContentTaxonomyLink",
+    "CreditTransaction",
+    "Image",
+    "Keyword",
+    "Sector",
+    "Site",
+    "StageItem",
+    "Task",
+]

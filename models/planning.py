@@ -1,0 +1,88 @@
+"""Keywords, clusters, content ideas and writer tasks: the planning half of the pipeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, json_list_field, text_field
+
+
+class Keyword(SQLModel, table=True):
+    # One row per (site, normalized text): duplicates are counted at import, never inserted.
+    __table_args__ = (UniqueConstraint("site_id", "normalized"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    sector_id: int | None = Field(default=None, foreign_key="sector.id")
+    text: str = Field(max_length=300)
+    normalized: str = Field(max_length=300)
+    volume: int = 0
+    difficulty: int = 0  # 0-100
+    cpc: float = 0.0
+    intent: str = Field(default="informational", max_length=20)
+    country: str | None = Field(default=None, max_length=8)
+    disabled: bool = False
+    status: str = Field(default="new", max_length=20, index=True)  # new | mapped
+    cluster_id: int | None = Field(default=None, foreign_key="cluster.id", index=True)
+    created_at: datetime = created_at_field()
+
+
+class Cluster(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    name: str = Field(max_length=200)
+    description: str = text_field()
+    intent: str = Field(default="informational", max_length=20)
+    keywords_count: int = 0
+    volume: int = 0
+    status: str = Field(default="new", max_length=20, index=True)  # new | mapped (has ideas)
+    provider: str = Field(default="local", max_length=40)
+    model: str = Field(default="", max_length=100)
+    created_at: datetime = created_at_field()
+
+
+class ContentIdea(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    cluster_id: int = Field(foreign_key="cluster.id", index=True)
+    title: str = Field(max_length=300)
+    description: str = text_field()
+    # [{"heading": "...", "subheadings": ["...", ...]}, ...]
+    outline: list[dict[str, Any]] = json_list_field()
+    content_type: str = Field(default="post", max_length=20)
+    content_structure: str = Field(default="article", max_length=30)
+    target_word_count: int = 1200
+    primary_keyword: str = Field(default="", max_length=300)
+    keywords: list[str] = json_list_field()
+    status: str = Field(default="new", max_length=20, index=True)  # new | queued | completed
+    provider: str = Field(default="local", max_length=40)
+    model: str = Field(default="", max_length=100)
+    created_at: datetime = created_at_field()
+
+
+class Task(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    cluster_id: int = Field(foreign_key="cluster.id", index=True)
+    # One task per idea: queueing the same idea twice is impossible.
+    idea_id: int = Field(foreign_key="contentidea.id", unique=True)
+    title: str = Field(max_length=300)
+    description: str = text_field()
+    outline: list[dict[str, Any]] = json_list_field()
+    content_type: str = Field(default="post", max_length=20)
+    content_structure: str = Field(default="article", max_length=30)
+    target_word_count: int = 1200
+    primary_keyword: str = Field(default="", max_length=300)
+    keywords: list[str] = json_list_field()
+    status: str = Field(default="queued", max_length=20, index=True)  # queued | completed
+    created_at: datetime = created_at_field()

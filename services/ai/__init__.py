@@ -1,0 +1,1 @@
+"""AI layer: one provider interface (base.py), schemas (schemas.py), providers local and openai."""
