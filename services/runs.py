@@ -1,0 +1,301 @@
+"""Starting and steering runs: the one place the API, the CLI, the demo and schedules go through."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.common import TypedSearchAttributes, SearchAttributePair
+from temporalio.service import RPCError
+
+from core.config import Settings
+from core.db import session_scope
+from core.errors import ConflictError, NotFoundError, ValidationError
+from core.stages import ALL_STAGES, STAGES, Stage
+from core.status import ACTIVE_RUN_STATUSES, GenerationStatus, RunStatus
+from core.temporal import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS
+from models import AutomationConfig, AutomationRun, StageItem
+from workflows.contracts import (
+    AUTOMATION_WORKFLOW,
+    QUERY_PROGRESS,
+    UPDATE_PAUSE,
+    UPDATE_RESUME,
+    UPDATE_RETRY_FAILED,
+    ManualSelection,
+    PauseInput,
+    QueueItem,
+    ResumeInput,
+    RetryInput,
+    RetryResult,
+    RunInput,
+    RunOptions,
+    RunProgress,
+    StageQueuePage,
+)
+
+
+def new_run_id(site_id: int, manual_stage: int | None = None) -> str:
+    """Readable, unique workflow ids: `site-12-run-20261121-140501-a1b2`."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    kind = f"ai-{STAGES[Stage(manual_stage)].name}" if manual_stage else "run"
+    return f"site-{site_id}-{kind}-{stamp}-{secrets.token_hex(2)}"
+
+
+def run_options(session: Session, site_id: int, settings: Settings) -> RunOptions:
+    """The site's automation config turned into the workflow's options."""
+    config = session.exec(
+        select(AutomationConfig).where(AutomationConfig.site_id == site_id)
+    ).first()
+    options = RunOptions(heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds)
+    if config:
+        if config.stages:
+            options.stages = sorted(set(config.stages))
+        options.batch_sizes = {int(k): v for k, v in config.batch_sizes.items()}
+        options.concurrency = {int(k): v for k, v in config.concurrency.items()}
+    return options
+
+
+def active_run(session: Session, site_id: int) -> AutomationRun | None:
+    return session.exec(
+        select(AutomationRun).where(
+            AutomationRun.site_id == site_id, col(AutomationRun.status).in_(ACTIVE_RUN_STATUSES)
+        )
+    ).first()
+
+
+def insert_run_row(session: Session, run: AutomationRun) -> None:
+    """Insert a run as active; the database refuses a second active run for the site."""
+    session.add(run)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = active_run(session, run.site_id)
+        raise ConflictError(
+            f"Site {run.site_id} already has an active run"
+            + (f": {existing.id} ({existing.status})" if existing else ""),
+            details={"active_run_id": existing.id if existing else None},
+        ) from None
+
+
+def search_attributes(account_id: int, site_id: int, stage: int | None, status: str):
+    """The search attributes an operator filters runs by in the Temporal UI."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(SA_ACCOUNT, account_id),
+            SearchAttributePair(SA_SITE, site_id),
+            SearchAttributePair(SA_STAGE, STAGES[Stage(stage)].name if stage else "none"),
+            SearchAttributePair(SA_STATUS, status),
+        ]
+    )
+
+
+async def start_run(
+    client: Client,
+    settings: Settings,
+    *,
+    account_id: int,
+    site_id: int,
+    trigger: str,
+    manual: ManualSelection | None = None,
+    retry_of: str | None = None,
+    stages: list[int] | None = None,
+) -> str:
+    """Record and start a run; ConflictError while the site has an active one."""
+    if manual and manual.stage not in ALL_STAGES:
+        raise ValidationError(f"Unknown stage {manual.stage}")
+    run_id = new_run_id(site_id, manual.stage if manual else None)
+    with session_scope() as session:
+        options = run_options(session, site_id, settings)
+        if stages:
+            options.stages = sorted(set(stages))
+        if manual and not stages:
+            options.stages = [manual.stage]
+        insert_run_row(
+            session,
+            AutomationRun(
+                id=run_id,
+                account_id=account_id,
+                site_id=site_id,
+                kind="manual" if manual else "automation",
+                manual_stage=manual.stage if manual else None,
+                trigger=trigger,
+                status=RunStatus.RUNNING,
+                stages=options.stages,
+                retry_of=retry_of,
+            ),
+        )
+    run_input = RunInput(
+        run_id=run_id,
+        account_id=account_id,
+        site_id=site_id,
+        trigger=trigger,
+        options=options,
+        manual=manual,
+        retry_of=retry_of,
+    )
+    try:
+        await client.start_workflow(
+            AUTOMATION_WORKFLOW,
+            run_input,
+            id=run_id,
+            task_queue=settings.task_queue,
+            search_attributes=search_attributes(
+                account_id, site_id, options.stages[0], RunStatus.RUNNING
+            ),
+        )
+    except Exception as exc:
+        with session_scope() as session:
+            row = session.get(AutomationRun, run_id)
+            if row:
+                row.status = RunStatus.FAILED
+                row.error = {"error_type": "StartError", "error_message": str(exc)}
+                row.finished_at = datetime.now(UTC)
+        raise
+    return run_id
+
+
+def _handle(client: Client, run_id: str) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle(run_id)
+
+
+async def is_open(client: Client, run_id: str) -> bool:
+    """Whether the run's workflow is still running (queries and signals reach it)."""
+    try:
+        desc = await _handle(client, run_id).describe()
+    except RPCError:
+        return False
+    return desc.status == WorkflowExecutionStatus.RUNNING
+
+
+async def read_progress(client: Client, run: AutomationRun) -> RunProgress:
+    """Live progress from the workflow while it runs; the stored snapshot once it has ended."""
+    if run.status in ACTIVE_RUN_STATUSES:
+        try:
+            return await _handle(client, run.id).query(QUERY_PROGRESS, result_type=RunProgress)
+        except RPCError:
+            pass  # closed between the row read and the query: fall back to the snapshot
+    if run.progress:
+        return RunProgress.model_validate(run.progress)
+    return RunProgress(
+        run_id=run.id, kind=run.kind, site_id=run.site_id, status=run.status,
+        current_stage=run.current_stage, credits_used=run.credits_used,
+        started_at=run.started_at, finished_at=run.finished_at,
+    )
+
+
+async def pause_run(client: Client, run_id: str, mode: str = "drain") -> RunProgress:
+    return await _handle(client, run_id).execute_update(
+        UPDATE_PAUSE, PauseInput(mode=mode), result_type=RunProgress  # type: ignore[arg-type]
+    )
+
+
+async def resume_run(client: Client, run_id: str) -> RunProgress:
+    return await _handle(client, run_id).execute_update(
+        UPDATE_RESUME, ResumeInput(), result_type=RunProgress
+    )
+
+
+async def cancel_run(client: Client, run_id: str) -> None:
+    await _handle(client, run_id).cancel()
+
+
+async def retry_failed(
+    client: Client, run_id: str, stage: int | None = None, item_ids: list[int] | None = None
+) -> RetryResult:
+    """Put failed items of a running run back in their queues."""
+    return await _handle(client, run_id).execute_update(
+        UPDATE_RETRY_FAILED, RetryInput(stage=stage, item_ids=item_ids), result_type=RetryResult
+    )
+
+
+def failed_items(session: Session, run_id: str, stage: int | None = None) -> dict[int, list[int]]:
+    """Failed item ids of a run, per stage (for retrying a finished run as a new one)."""
+    query = select(StageItem.stage, StageItem.item_id).where(
+        StageItem.run_id == run_id, StageItem.status == GenerationStatus.FAILED
+    )
+    if stage is not None:
+        query = query.where(StageItem.stage == stage)
+    out: dict[int, list[int]] = {}
+    for st, item_id in session.exec(query):
+        out.setdefault(st, []).append(item_id)
+    return out
+
+
+def queue_page(
+    session: Session, run_id: str, stage: int, status: str, offset: int, limit: int
+) -> StageQueuePage:
+    """A page of one stage's queue of a run, read from the database (the full truth)."""
+    base = select(StageItem).where(StageItem.run_id == run_id, StageItem.stage == stage)
+    if status:
+        base = base.where(StageItem.status == status)
+    from sqlalchemy import func
+
+    total = session.exec(select(func.count()).select_from(base.subquery())).one()
+    rows = session.exec(base.order_by(col(StageItem.id)).offset(offset).limit(limit)).all()
+    return StageQueuePage(
+        stage=stage,
+        status=status,
+        total=total,
+        offset=offset,
+        limit=limit,
+        items=[
+            QueueItem(
+                id=r.item_id,
+                name=r.item_name,
+                status=r.status,
+                attempts=r.attempts,
+                error_type=r.error_type,
+                error_message=r.error_message or None,
+            )
+            for r in rows
+        ],
+    )
+
+
+def get_run(session: Session, run_id: str, account_id: int) -> AutomationRun:
+    run = session.get(AutomationRun, run_id)
+    if run is None or run.account_id != account_id:
+        raise NotFoundError(f"Run {run_id} not found")
+    return run
+
+
+async def retry_run(
+    client: Client,
+    settings: Settings,
+    run: AutomationRun,
+    *,
+    trigger: str,
+    stage: int | None = None,
+    item_ids: list[int] | None = None,
+) -> tuple[str, RetryResult]:
+    """Retry failed items: inside the run while it is open; as a new run limited to the failed
+    items (then carried through the later stages) once it has ended. Returns the run id that
+    does the work."""
+    if await is_open(client, run.id):
+        return run.id, await retry_failed(client, run.id, stage, item_ids)
+    with session_scope() as session:
+        failed = failed_items(session, run.id, stage)
+    if item_ids is not None:
+        wanted = set(item_ids)
+        failed = {st: [i for i in ids if i in wanted] for st, ids in failed.items()}
+        failed = {st: ids for st, ids in failed.items() if ids}
+    if not failed:
+        raise ConflictError(f"Run {run.id} has no failed items to retry")
+    first_stage = min(failed)
+    later = [s for s in (run.stages or list(ALL_STAGES)) if s > first_stage]
+    new_id = await start_run(
+        client,
+        settings,
+        account_id=run.account_id,
+        site_id=run.site_id,
+        trigger=trigger,
+        manual=ManualSelection(stage=first_stage, item_ids=failed[first_stage]),
+        retry_of=run.id,
+        stages=[first_stage] + ([] if run.kind == "manual" else later),
+    )
+    return new_id, RetryResult(requeued=len(failed[first_stage]), stages=[first_stage])
