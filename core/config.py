@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     model_chat: str = Field("gpt-4o-mini", alias="IGNY8_MODEL_CHAT")
     model_embeddings: str = Field("text-embedding-3-small", alias="IGNY8_MODEL_EMBEDDINGS")
     model_images: str = Field("gpt-image-1", alias="IGNY8_MODEL_IMAGES")
+    # USD per 1M tokens (and per image) by model, overriding services.ai.pricing defaults, e.g.
+    # IGNY8_MODEL_PRICES='{"gpt-4o-mini": {"input": 0.15, "output": 0.6}, "my-llm": {}}'.
+    model_prices: dict[str, dict[str, float]] = Field(
+        default_factory=dict, alias="IGNY8_MODEL_PRICES"
+    )
 
     secret_key: SecretStr | None = Field(None, alias="IGNY8_SECRET_KEY")
 
@@ -44,6 +49,9 @@ class Settings(BaseSettings):
     # Short enough that a crashed worker's batch is picked up quickly.
     heartbeat_timeout_seconds: float = Field(30.0, alias="IGNY8_HEARTBEAT_TIMEOUT_SECONDS")
     signup_credits: int = Field(10_000, alias="IGNY8_SIGNUP_CREDITS")
+    # Credits per item, by stage name, overriding core.stages defaults, e.g.
+    # IGNY8_CREDIT_COSTS='{"generate_content": 40}'.
+    credit_costs: dict[str, int] = Field(default_factory=dict, alias="IGNY8_CREDIT_COSTS")
 
     @property
     def sqlalchemy_url(self) -> str:

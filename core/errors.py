@@ -83,7 +83,11 @@ class WordPressError(Igny8Error):
     """WordPress refused or failed a request."""
 
     def __init__(
-        self, message: str, *, retryable: bool = False, status_code: int | None = None,
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        status_code: int | None = None,
         details: object | None = None,
     ) -> None:
         super().__init__(message, details=details)

@@ -34,7 +34,9 @@ STAGES: dict[Stage, StageInfo] = {
         StageInfo(Stage.GENERATE_IDEAS, "generate_ideas", "cluster", True, 5, 2, 10),
         StageInfo(Stage.QUEUE_IDEAS, "queue_ideas", "idea", False, 100, 1, 0),
         StageInfo(Stage.GENERATE_CONTENT, "generate_content", "task", True, 5, 2, 50),
-        StageInfo(Stage.GENERATE_IMAGE_PROMPTS, "generate_image_prompts", "content", True, 10, 2, 5),
+        StageInfo(
+            Stage.GENERATE_IMAGE_PROMPTS, "generate_image_prompts", "content", True, 10, 2, 5
+        ),
         StageInfo(Stage.GENERATE_IMAGES, "generate_images", "image", True, 10, 2, 20),
         StageInfo(Stage.REVIEW, "review", "content", False, 50, 1, 0),
     )

@@ -4,6 +4,7 @@ from models.automation import AutomationConfig, AutomationRun, StageItem
 from models.credits import AIUsage, CreditTransaction
 from models.content import Content, ContentTaxonomy, ContentTaxonomyLink, Image
 from models.planning import Cluster, ContentIdea, Keyword, Task
+from models.prompts import PromptOverride
 from models.tenancy import Account, ApiKey, Sector, Site
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "CreditTransaction",
     "Image",
     "Keyword",
+    "PromptOverride",
     "Sector",
     "Site",
     "StageItem",

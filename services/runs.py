@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.common import TypedSearchAttributes, SearchAttributePair
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
 from core.config import Settings
@@ -182,15 +182,22 @@ async def read_progress(client: Client, run: AutomationRun) -> RunProgress:
     if run.progress:
         return RunProgress.model_validate(run.progress)
     return RunProgress(
-        run_id=run.id, kind=run.kind, site_id=run.site_id, status=run.status,
-        current_stage=run.current_stage, credits_used=run.credits_used,
-        started_at=run.started_at, finished_at=run.finished_at,
+        run_id=run.id,
+        kind=run.kind,
+        site_id=run.site_id,
+        status=run.status,
+        current_stage=run.current_stage,
+        credits_used=run.credits_used,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
     )
 
 
 async def pause_run(client: Client, run_id: str, mode: str = "drain") -> RunProgress:
     return await _handle(client, run_id).execute_update(
-        UPDATE_PAUSE, PauseInput(mode=mode), result_type=RunProgress  # type: ignore[arg-type]
+        UPDATE_PAUSE,
+        PauseInput(mode=mode),
+        result_type=RunProgress,  # type: ignore[arg-type]
     )
 
 

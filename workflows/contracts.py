@@ -270,11 +270,16 @@ class BatchResult(BaseModel):
 
 
 class MarkItemsInput(BaseModel):
+    """Settle a batch's items after its activity ended without a result: `pending` puts back
+    those not finished (after a cancel), `failed` fails them (after the last retry), and with
+    `only_from_failed` failed items go back to pending (retry). Answers the items' statuses."""
+
     run_id: str
     stage: int
     item_ids: list[int]
     status: str
     error: ErrorInfo | None = None
+    only_from_failed: bool = False
 
 
 class RecordRunInput(BaseModel):
@@ -289,3 +294,7 @@ class RecordRunInput(BaseModel):
 
 class RecordRunResult(BaseModel):
     credits_used: int
+
+
+class RunRef(BaseModel):
+    run_id: str

@@ -138,5 +138,3 @@ class GeneratedImage(BaseModel):
     png: bytes
     width: int
     height: int
-
-

@@ -1,0 +1,122 @@
+"""The HTTP API's bodies for runs, estimates and credits. Run progress itself is
+`workflows.contracts.RunProgress` (DESIGN §5), returned as is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from models.schemas import MAX_ID, Id, RequestBody, Short
+from workflows.contracts import RunProgress
+
+StageNo = Annotated[int, Field(ge=1, le=7)]
+MAX_MANUAL_IDS = 1000
+
+
+class RunCreate(RequestBody):
+    stages: list[StageNo] | None = Field(
+        None,
+        min_length=1,
+        max_length=7,
+        description="Stages to run (default: the site's automation config, else all seven)",
+    )
+
+
+class RunStarted(BaseModel):
+    run_id: str = Field(description="The run's id (also its Temporal workflow id)")
+    status: str
+
+
+class RunSummary(BaseModel):
+    """A run as recorded in the database (GET /runs/{id} gives its live progress)."""
+
+    id: str
+    site_id: int
+    kind: str = Field(description="automation | manual")
+    manual_stage: int | None
+    trigger: str
+    status: str
+    current_stage: int | None
+    pause_reason: str | None
+    stages: list[int]
+    credits_used: int
+    error: dict[str, Any] | None
+    retry_of: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class PauseRequest(RequestBody):
+    mode: Literal["drain", "immediate"] = Field(
+        "drain",
+        description="drain: batches in flight finish; immediate: they are cancelled and re-queued",
+    )
+
+
+class RetryRequest(RequestBody):
+    stage: StageNo | None = Field(None, description="Only this stage's failed items")
+    item_ids: list[Id] | None = Field(None, max_length=10_000, description="Only these items")
+
+
+class RetryResponse(BaseModel):
+    run_id: str = Field(description="The run doing the work: this one, or a new one if it ended")
+    new_run: bool
+    requeued: int
+    stages: list[int]
+    progress: RunProgress
+
+
+class ManualRunRequest(RequestBody):
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=MAX_MANUAL_IDS, description="Ids of the site's items to process"
+    )
+
+
+class EstimateRequest(RequestBody):
+    stages: list[StageNo] | None = Field(None, min_length=1, max_length=7)
+
+
+class StageEstimate(BaseModel):
+    stage: int
+    name: str
+    item_kind: str
+    eligible_now: int = Field(description="Items waiting for this stage right now")
+    projected: int = Field(description="Items expected once earlier stages of the run have run")
+    credits_per_item: int
+    credits: int
+
+
+class RunEstimate(BaseModel):
+    stages: list[StageEstimate]
+    total_credits: int
+    balance: int
+    sufficient: bool = Field(description="Whether the balance covers the estimate")
+
+
+class CreditBalance(BaseModel):
+    account_id: int
+    balance: int
+
+
+class CreditTransactionPublic(BaseModel):
+    id: int
+    amount: int = Field(description="Signed: negative = spent, positive = added")
+    balance_after: int
+    operation: str
+    reference: str
+    run_id: str | None
+    created_at: datetime
+
+
+class TopUpRequest(RequestBody):
+    amount: int = Field(ge=1, le=1_000_000)
+    idempotency_key: Annotated[Short, Field(min_length=1)] = Field(
+        description="Any string unique to this top-up: sending it again adds nothing"
+    )
+
+
+class TopUpResult(BaseModel):
+    balance: int
+    applied: bool = Field(description="False when this idempotency key was already used")

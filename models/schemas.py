@@ -1,0 +1,335 @@
+"""The HTTP API's request and response bodies for accounts, sites and the planning/content lists.
+
+Request bodies refuse unknown fields (a typo is an error, not a silent no-op) and bound every
+string, so oversized or malformed input is a 422 and never reaches the database. The run and
+credit bodies live in models/run_schemas.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from core.status import EditorialStatus, PublishStatus
+
+MAX_ID = 2**63 - 1  # ids beyond a signed 64-bit integer cannot exist in either database
+MAX_PAGE = 500
+
+
+def clean_text(value: str) -> str:
+    """Refuse text no database stores: NUL characters and unpaired surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+CleanStr = Annotated[str, AfterValidator(clean_text)]
+Name = Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Short = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=40)]
+Domain = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=255)]
+Str300 = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=300)]
+Str500 = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=500)]
+Str1000 = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=1000)]
+Str5000 = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=5000)]
+Html = Annotated[CleanStr, StringConstraints(max_length=2_000_000)]
+Url = Annotated[
+    CleanStr, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://\S+$")
+]
+Slug = Annotated[str, StringConstraints(max_length=200, pattern=r"^[a-z0-9-]*$")]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+T = TypeVar("T")
+
+
+class RequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: `total` counts every match, `items` holds at most `limit` of them."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="Error class, e.g. ValidationError, NotFoundError")
+    message: str = Field(description="What went wrong, for a person")
+    details: Any = Field(None, description="Structured context (fields, ids, counts)")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+# --- accounts and API keys ------------------------------------------------------------------
+
+
+class AccountCreate(RequestBody):
+    name: Name
+
+
+class AccountPublic(BaseModel):
+    id: int
+    name: str
+    credits_balance: int
+    created_at: datetime
+
+
+class ApiKeyCreate(RequestBody):
+    name: Name = "default"
+
+
+class ApiKeyPublic(BaseModel):
+    id: int
+    name: str
+    prefix: str = Field(description="The visible start of the key, `igny8_<prefix>_…`")
+    revoked: bool
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(BaseModel):
+    key: ApiKeyPublic
+    api_key: str = Field(description="The secret key. Shown once: store it now.")
+
+
+class AccountCreated(BaseModel):
+    account: AccountPublic
+    api_key: str = Field(description="The account's first API key. Shown once: store it now.")
+
+
+# --- sites ----------------------------------------------------------------------------------
+
+
+class WordPressConnection(RequestBody):
+    """A WordPress site and an application password (Users → Profile → Application Passwords)."""
+
+    url: Url
+    username: Name
+    app_password: Name
+
+
+class WordPressPublic(BaseModel):
+    url: str
+    username: str
+    has_app_password: bool
+
+
+class SiteCreate(RequestBody):
+    name: Name
+    domain: Domain | None = None
+    wordpress: WordPressConnection | None = None
+    auto_publish: bool = False
+    publish_status: Literal["draft", "publish"] = PublishStatus.DRAFT.value
+
+
+class SiteUpdate(RequestBody):
+    """Only the fields sent change; `"wordpress": null` removes the connection."""
+
+    name: Name | None = None
+    domain: Domain | None = None
+    wordpress: WordPressConnection | None = None
+    auto_publish: bool | None = None
+    publish_status: Literal["draft", "publish"] | None = None
+
+
+class SitePublic(BaseModel):
+    id: int
+    name: str
+    domain: str | None
+    wordpress: WordPressPublic | None
+    auto_publish: bool
+    publish_status: str
+    active_run_id: str | None = Field(None, description="The site's running or paused run")
+    created_at: datetime
+
+
+StageKey = Short
+
+
+class AutomationUpdate(RequestBody):
+    """Only the fields sent change. Stage keys are numbers ("4") or names ("generate_content")."""
+
+    enabled: bool | None = None
+    stages: list[Annotated[int, Field(ge=1, le=7)]] | None = Field(
+        None, max_length=7, description="Stages a run goes through; empty = all seven"
+    )
+    batch_sizes: dict[StageKey, Annotated[int, Field(ge=1, le=5000)]] | None = Field(
+        None, max_length=7, description="Items per activity call, by stage"
+    )
+    concurrency: dict[StageKey, Annotated[int, Field(ge=1, le=50)]] | None = Field(
+        None, max_length=7, description="Batches in flight at once, by stage"
+    )
+    auto_publish: bool | None = None
+    publish_status: Literal["draft", "publish"] | None = None
+
+
+class AutomationPublic(BaseModel):
+    site_id: int
+    enabled: bool
+    stages: list[int]
+    batch_sizes: dict[str, int]
+    concurrency: dict[str, int]
+    auto_publish: bool
+    publish_status: str
+    schedule: dict[str, Any] | None = None
+
+
+# --- keywords -------------------------------------------------------------------------------
+
+
+class KeywordIn(RequestBody):
+    """One keyword. Values are checked row by row: a bad row is reported, not fatal."""
+
+    keyword: Str1000
+    volume: int | None = None
+    difficulty: int | None = None
+    cpc: float | None = None
+    intent: Short | None = None
+    country: Short | None = None
+
+
+class RejectedRow(BaseModel):
+    line: int = Field(description="CSV line number (JSON: 1-based position in the list)")
+    reason: str
+
+
+class ImportResult(BaseModel):
+    created: int
+    duplicates_in_file: int
+    duplicates_existing: int
+    rejected: list[RejectedRow] = Field(description="The first 1,000 rejected rows")
+    rejected_total: int = 0
+
+
+class KeywordPublic(BaseModel):
+    id: int
+    text: str
+    volume: int
+    difficulty: int
+    cpc: float
+    intent: str
+    country: str | None
+    disabled: bool
+    status: str
+    cluster_id: int | None
+    created_at: datetime
+
+
+class ClusterPublic(BaseModel):
+    id: int
+    name: str
+    description: str
+    intent: str
+    keywords_count: int
+    volume: int
+    status: str
+    provider: str
+    created_at: datetime
+
+
+class IdeaPublic(BaseModel):
+    id: int
+    cluster_id: int
+    title: str
+    description: str
+    outline: list[dict[str, Any]]
+    content_type: str
+    content_structure: str
+    target_word_count: int
+    primary_keyword: str
+    keywords: list[str]
+    status: str
+    provider: str
+    created_at: datetime
+
+
+class TaskPublic(BaseModel):
+    id: int
+    cluster_id: int
+    idea_id: int
+    title: str
+    description: str
+    outline: list[dict[str, Any]]
+    content_type: str
+    content_structure: str
+    target_word_count: int
+    primary_keyword: str
+    keywords: list[str]
+    status: str
+    created_at: datetime
+
+
+# --- content and images ---------------------------------------------------------------------
+
+
+class ContentSummary(BaseModel):
+    """An article in a list (the HTML body only comes with GET /content/{id})."""
+
+    id: int
+    site_id: int
+    task_id: int | None
+    cluster_id: int | None
+    title: str
+    slug: str
+    meta_title: str
+    meta_description: str
+    primary_keyword: str
+    word_count: int
+    content_type: str
+    content_structure: str
+    source: str
+    status: str
+    external_id: int | None
+    external_url: str | None
+    published_at: datetime | None
+    provider: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContentPublic(ContentSummary):
+    content_html: str
+    excerpt: str
+    secondary_keywords: list[str]
+    tags: list[str]
+    categories: list[str]
+
+
+class ContentUpdate(RequestBody):
+    """Editorial changes. Status moves only along allowed transitions (see the 409 message);
+    `published` is reached by publishing, not by editing."""
+
+    title: Title | None = None
+    content_html: Html | None = None
+    excerpt: Str5000 | None = None
+    meta_title: Str300 | None = None
+    meta_description: Str500 | None = None
+    slug: Slug | None = None
+    status: EditorialStatus | None = None
+
+
+class ImagePublic(BaseModel):
+    id: int
+    content_id: int
+    kind: str
+    position: int
+    prompt: str
+    alt_text: str
+    has_file: bool
+    file_url: str | None = Field(None, description="API path of the image file, when made")
+    width: int | None
+    height: int | None
+    external_media_id: int | None
+    external_url: str | None
+    provider: str
+    created_at: datetime

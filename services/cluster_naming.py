@@ -1,0 +1,135 @@
+"""Names for keyword clusters: the longest phrase most members share, unique within a result,
+and an existing cluster's exact name when a group is about the same phrase."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from services.keyword_terms import phrase_key, phrases
+
+# A longer phrase wins the name when it covers at least this share of what the most common
+# phrase covers: "trail running shoes" beats "running" in a group of trail-shoe keywords.
+NAME_COVERAGE = 0.6
+MAX_NAME_LENGTH = 200
+
+
+@dataclass
+class ClusterGroup:
+    """One cluster: the ids of its items, a name and its most representative terms."""
+
+    ids: list[int]
+    name: str
+    terms: list[str] = field(default_factory=list)
+    existing: bool = False  # the name is an existing cluster's: the caller merges into it
+
+
+@dataclass(frozen=True)
+class Candidate:
+    key: str  # stemmed, to compare regardless of case and plurals
+    surface: str  # the commonest spelling among the members
+    count: int  # members containing it
+    eligible: bool  # covers enough members to name the group
+
+
+def candidates(texts: Sequence[str]) -> list[Candidate]:
+    """Name candidates of a group of keywords, best first."""
+    counts: Counter[str] = Counter()
+    surfaces: dict[str, Counter[str]] = {}
+    for text in texts:
+        seen: set[str] = set()
+        for key, surface in phrases(text):
+            surfaces.setdefault(key, Counter())[surface] += 1
+            if key not in seen:
+                seen.add(key)
+                counts[key] += 1
+    if not counts:
+        return []
+    floor = max(1.0, NAME_COVERAGE * max(counts.values()))
+    found = [
+        Candidate(key, _commonest(surfaces[key]), count, count >= floor)
+        for key, count in counts.items()
+    ]
+    # Eligible phrases, longest first; then the rest by how many members they cover.
+    found.sort(
+        key=lambda c: (not c.eligible, -len(c.key.split()) if c.eligible else 0, -c.count, c.key)
+    )
+    return found
+
+
+def name_groups(
+    parts: Sequence[np.ndarray],
+    ids: Sequence[int],
+    texts: Sequence[str],
+    existing_names: Sequence[str] = (),
+) -> list[ClusterGroup]:
+    """Named clusters from groups of row indices, largest first; names unique within the result."""
+    existing = {phrase_key(name): name for name in existing_names if phrase_key(name)}
+    taken: dict[str, list[int]] = {}  # name key → rows (groups sharing an existing name merge)
+    names: dict[str, tuple[str, bool]] = {}
+    for rows in sorted(parts, key=lambda r: (-len(r), int(r[0]))):
+        members = [int(r) for r in rows]
+        key, name, is_existing = _pick_name([texts[r] for r in members], existing, taken)
+        if key in taken:
+            taken[key].extend(members)
+            continue
+        taken[key] = members
+        names[key] = (name, is_existing)
+
+    groups = []
+    for key, members in taken.items():
+        members.sort()
+        name, is_existing = names[key]
+        terms = [c.surface for c in candidates([texts[r] for r in members]) if c.key != key]
+        groups.append(
+            ClusterGroup(
+                ids=[ids[r] for r in members],
+                name=name[:MAX_NAME_LENGTH],
+                terms=terms[:5],
+                existing=is_existing,
+            )
+        )
+    return sorted(groups, key=lambda g: (-len(g.ids), g.ids[0]))
+
+
+def _commonest(counter: Counter[str]) -> str:
+    return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+def _pick_name(
+    texts: list[str], existing: dict[str, str], taken: dict[str, list[int]]
+) -> tuple[str, str, bool]:
+    """(key, name, is_existing): an existing cluster's name when the group's main phrase is one,
+    else its best phrase no other group has, else its most typical keyword."""
+    found = candidates(texts)
+    for cand in found:
+        if cand.eligible and cand.key in existing:
+            return cand.key, existing[cand.key], True
+    if len(texts) == 1:
+        # A lone keyword is its own best name ("yasso 800s", not "yasso").
+        text = " ".join(texts[0].lower().split())
+        key = phrase_key(text) or text
+        if key in existing:
+            return key, existing[key], True
+        if key not in taken:
+            return key, text, False
+    for cand in found:
+        if cand.eligible and cand.key not in taken:
+            return cand.key, cand.surface, False
+    # Every phrase the group shares names a bigger group: the keyword that best represents it
+    # (the shortest one containing its main phrase) tells the two apart.
+    main = found[0].key if found else ""
+    typical = sorted(texts, key=lambda t: (main not in phrase_key(t), len(t), t))
+    for text in typical:
+        name = " ".join(text.lower().split())
+        key = phrase_key(name) or name
+        if key not in taken:
+            return key, name, False
+    base = " ".join(typical[0].lower().split())
+    suffix = 2
+    while phrase_key(f"{base} {suffix}") in taken:
+        suffix += 1
+    return phrase_key(f"{base} {suffix}"), f"{base} {suffix}", False

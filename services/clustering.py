@@ -1,0 +1,242 @@
+"""Keyword clustering that scales: sparse TF-IDF (or given embeddings), clustered in bounded blocks.
+
+No step builds an n×n matrix. A set above `BLOCK_SIZE` is first cut into coarse blocks of about
+`COARSE_BLOCK` similar rows (MiniBatchKMeans on a 64-dimension LSA projection); each block is then
+clustered finely on its own, so time and memory grow linearly with n (a block's own b×b distances,
+b ≤ BLOCK_SIZE, are the largest object). Keyword text is grouped by average-linkage agglomeration
+under a cosine threshold, because k-means on short sparse texts makes catch-all clusters of
+unrelated leftovers; embedding vectors use k-means with k ≈ n / 8. Everything is seeded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from services.cluster_naming import ClusterGroup, name_groups
+from services.keyword_terms import features
+
+__all__ = ["ClusterGroup", "choose_k", "cluster_texts", "cluster_vectors", "partition"]
+
+TARGET_SIZE = 8  # keywords per cluster k-means aims for (k ≈ n / TARGET_SIZE)
+MAX_SIZE = 60  # no new cluster grows past this; bigger ones are split again
+MIN_SIZE = 3  # smaller groups join their nearest cluster when they are close enough
+BLOCK_SIZE = 2_000  # above this a set is cut into coarse blocks before fine clustering
+COARSE_BLOCK = 1_000  # coarse block size aimed for
+RANDOM_STATE = 0
+# Average cosine distance under which keyword groups are joined: 0.85 means members share,
+# on average, a similarity of 0.15 — one distinctive term in common, not just "running".
+LINK_DISTANCE = 0.85
+# A small group joins a bigger one only at this centroid similarity or above.
+JOIN_SIMILARITY = 0.05
+_LSA_DIMS = 64
+
+Matrix = Any  # a row-normalised scipy CSR matrix or a dense numpy array
+Method = Literal["agglomerative", "kmeans"]
+
+
+def choose_k(n: int, target_size: int = TARGET_SIZE) -> int:
+    """The number of k-means clusters for n items: about n / target_size, within 1..n."""
+    return max(1, min(n, round(n / target_size)))
+
+
+def cluster_texts(
+    items: Sequence[tuple[int, str]],
+    existing_names: Sequence[str] = (),
+    *,
+    max_size: int = MAX_SIZE,
+) -> list[ClusterGroup]:
+    """Group (id, keyword) pairs into named topical clusters; each id lands in exactly one.
+
+    A group whose main phrase matches one of `existing_names` (ignoring case and plurals) is
+    given that exact name, so the caller can merge it into the existing cluster."""
+    if not items:
+        return []
+    ids = [item_id for item_id, _ in items]
+    texts = [text for _, text in items]
+    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
+    matrix = vectorizer.fit_transform([features(t) for t in texts]).tocsr()
+    parts = partition(matrix, method="agglomerative", max_size=max_size)
+    return name_groups(parts, ids, texts, existing_names)
+
+
+def cluster_vectors(
+    ids: Sequence[int], vectors: np.ndarray, k: int | None = None
+) -> list[list[int]]:
+    """Group ids by their embedding vectors (n×d, cosine) with k-means; k defaults to ~n / 8."""
+    if len(ids) == 0:
+        return []
+    data = normalize(np.asarray(vectors, dtype=np.float32))
+    if data.shape[0] != len(ids):
+        raise ValueError(f"{len(ids)} ids but {data.shape[0]} vectors")
+    if k is not None:
+        parts = _groups_from_labels(_kmeans(data, k))
+    else:
+        parts = partition(data, method="kmeans")
+    ordered = sorted(parts, key=lambda rows: (-len(rows), int(rows[0])))
+    return [[ids[int(row)] for row in rows] for rows in ordered]
+
+
+def partition(
+    matrix: Matrix,
+    *,
+    method: Method = "agglomerative",
+    target_size: int = TARGET_SIZE,
+    max_size: int = MAX_SIZE,
+    _depth: int = 0,
+) -> list[np.ndarray]:
+    """Row indices of each cluster of a row-normalised matrix; no cluster above max_size."""
+    n = matrix.shape[0]
+    if n <= 1:
+        return [np.arange(n)]
+    if n > BLOCK_SIZE:
+        out: list[np.ndarray] = []
+        for block in _coarse_blocks(matrix, _depth):
+            sub = partition(
+                _rows(matrix, block),
+                method=method,
+                target_size=target_size,
+                max_size=max_size,
+                _depth=_depth + 1,
+            )
+            out.extend(block[rows] for rows in sub)
+        return out
+    if method == "agglomerative":
+        labels = _agglomerate(matrix, LINK_DISTANCE)
+    else:
+        labels = _kmeans(matrix, choose_k(n, target_size))
+    groups = _join_small(matrix, _groups_from_labels(labels), max_size)
+    return _split_large(matrix, groups, max_size)
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def _rows(matrix: Matrix, rows: np.ndarray) -> Matrix:
+    """A subset of rows; for sparse input, without the columns none of them uses."""
+    sub = matrix[rows]
+    if sp.issparse(sub):
+        sub = sub.tocsr()
+        sub = sub[:, np.unique(sub.indices)]
+    return sub
+
+
+def _agglomerate(matrix: Matrix, distance: float) -> np.ndarray:
+    """Average-linkage labels under a cosine-distance threshold (b×b for a block of b ≤ 2 000)."""
+    n = matrix.shape[0]
+    if n < 2:
+        return np.zeros(n, dtype=np.int64)
+    sims = matrix @ matrix.T
+    sims = sims.toarray() if sp.issparse(sims) else np.asarray(sims)
+    dist = np.clip(1.0 - sims.astype(np.float64), 0.0, 2.0)
+    np.fill_diagonal(dist, 0.0)
+    model = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=distance
+    )
+    return np.asarray(model.fit_predict(dist))
+
+
+def _kmeans(matrix: Matrix, k: int) -> np.ndarray:
+    """Seeded k-means labels: exact KMeans for a block, MiniBatchKMeans beyond it."""
+    n = matrix.shape[0]
+    if k >= n:
+        return np.arange(n)
+    if k <= 1:
+        return np.zeros(n, dtype=np.int64)
+    model: KMeans | MiniBatchKMeans
+    if n <= BLOCK_SIZE:
+        model = KMeans(n_clusters=k, n_init=3 if n <= 500 else 1, random_state=RANDOM_STATE)
+    else:
+        # k-means++ seeding costs k passes; random seeding keeps a large explicit k affordable.
+        model = MiniBatchKMeans(
+            n_clusters=k,
+            init="k-means++" if k <= 256 else "random",
+            n_init=3,
+            batch_size=4096,
+            random_state=RANDOM_STATE,
+        )
+    return np.asarray(model.fit_predict(matrix))
+
+
+def _coarse_blocks(matrix: Matrix, depth: int) -> list[np.ndarray]:
+    """Cut a large set into blocks of about COARSE_BLOCK similar rows."""
+    n = matrix.shape[0]
+    reduced = matrix
+    if matrix.shape[1] > _LSA_DIMS + 1:
+        svd = TruncatedSVD(n_components=_LSA_DIMS, n_iter=4, random_state=RANDOM_STATE)
+        reduced = normalize(svd.fit_transform(matrix))
+    labels = MiniBatchKMeans(
+        n_clusters=math.ceil(n / COARSE_BLOCK), n_init=3, batch_size=4096, random_state=RANDOM_STATE
+    ).fit_predict(reduced)
+    blocks = _groups_from_labels(np.asarray(labels))
+    if depth >= 3 or max(len(b) for b in blocks) >= n:
+        # Rows k-means cannot tell apart (identical vectors): cut them into fixed chunks.
+        return [np.arange(i, min(i + COARSE_BLOCK, n)) for i in range(0, n, COARSE_BLOCK)]
+    return blocks
+
+
+def _groups_from_labels(labels: np.ndarray) -> list[np.ndarray]:
+    """Row indices per label, ordered by each group's first row."""
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    return sorted((g for g in np.split(order, cuts) if len(g)), key=lambda g: int(g[0]))
+
+
+def _centroids(matrix: Matrix, groups: Sequence[Sequence[int]]) -> Matrix:
+    """Row-normalised mean vector of each group (a sparse groups×n product, never n×n)."""
+    rows = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
+    cols = np.concatenate([np.full(len(g), i) for i, g in enumerate(groups)])
+    member = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (cols, rows)), shape=(len(groups), matrix.shape[0])
+    )
+    return normalize(member @ matrix)
+
+
+def _join_small(matrix: Matrix, groups: list[np.ndarray], max_size: int) -> list[np.ndarray]:
+    """Fold each group below MIN_SIZE into the most similar bigger group that has room."""
+    small = [g for g in groups if len(g) < MIN_SIZE]
+    large = [list(g) for g in groups if len(g) >= MIN_SIZE]
+    if not small or not large:
+        return groups
+    sims = _centroids(matrix, small) @ _centroids(matrix, large).T
+    sims = sims.toarray() if sp.issparse(sims) else np.asarray(sims)
+    kept: list[np.ndarray] = []
+    for group, group_sims in zip(small, sims, strict=True):
+        for target in np.argsort(-group_sims, kind="stable"):
+            if group_sims[target] < JOIN_SIMILARITY:
+                kept.append(group)  # close to nothing: a topic of its own
+                break
+            if len(large[target]) + len(group) <= max_size:
+                large[target].extend(int(r) for r in group)
+                break
+        else:
+            kept.append(group)
+    merged = [np.sort(np.asarray(g)) for g in large] + kept
+    return sorted(merged, key=lambda g: int(g[0]))
+
+
+def _split_large(
+    matrix: Matrix, groups: list[np.ndarray], max_size: int, depth: int = 0
+) -> list[np.ndarray]:
+    """Split groups above max_size with k-means, or into fixed chunks when it cannot."""
+    out: list[np.ndarray] = []
+    for group in groups:
+        if len(group) <= max_size:
+            out.append(group)
+            continue
+        sub_matrix = _rows(matrix, group)
+        parts = _groups_from_labels(_kmeans(sub_matrix, math.ceil(2 * len(group) / max_size)))
+        if len(parts) < 2 or depth >= 3:
+            out.extend(group[i : i + max_size] for i in range(0, len(group), max_size))
+            continue
+        out.extend(group[p] for p in _split_large(sub_matrix, parts, max_size, depth + 1))
+    return sorted(out, key=lambda g: int(g[0]))

@@ -1,0 +1,146 @@
+"""The credit ledger: reserve before an AI call, settle after, release on failure.
+
+Every movement is a CreditTransaction with a unique idempotency key derived from
+(run, stage, item), so a retried activity, or two racing ones, can never charge twice: the
+second insert of the same key fails and is treated as "already done".
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from core.config import Settings
+from core.errors import InsufficientCreditsError, NotFoundError
+from core.stages import STAGES, Stage
+from models import Account, CreditTransaction
+
+
+def cost_per_item(stage: int, settings: Settings) -> int:
+    """Credits one item of a stage costs (config: IGNY8_CREDIT_COSTS overrides the defaults)."""
+    name = STAGES[Stage(stage)].name
+    return settings.credit_costs.get(name, STAGES[Stage(stage)].credits_per_item)
+
+
+def item_key(run_id: str, stage: int, item_id: int) -> str:
+    return f"{run_id}:{stage}:{item_id}"
+
+
+def balance(session: Session, account_id: int) -> int:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFoundError(f"Account {account_id} not found")
+    return account.credits_balance
+
+
+def _locked_account(session: Session, account_id: int) -> Account:
+    # FOR UPDATE serialises concurrent movements on PostgreSQL; SQLite serialises writers anyway.
+    account = session.exec(
+        select(Account).where(Account.id == account_id).with_for_update()
+    ).one_or_none()
+    if account is None:
+        raise NotFoundError(f"Account {account_id} not found")
+    return account
+
+
+def _existing(session: Session, key: str) -> CreditTransaction | None:
+    return session.exec(
+        select(CreditTransaction).where(CreditTransaction.idempotency_key == key)
+    ).first()
+
+
+def _record(
+    session: Session,
+    account_id: int,
+    amount: int,
+    operation: str,
+    key: str,
+    *,
+    reference: str = "",
+    run_id: str | None = None,
+    allow_negative: bool = True,
+) -> CreditTransaction | None:
+    """Apply one movement in its own savepoint; None if the key was already used."""
+    if _existing(session, key) is not None:
+        return None
+    try:
+        with session.begin_nested():
+            account = _locked_account(session, account_id)
+            if not allow_negative and account.credits_balance + amount < 0:
+                raise InsufficientCreditsError(-amount, account.credits_balance)
+            account.credits_balance += amount
+            tx = CreditTransaction(
+                account_id=account_id,
+                amount=amount,
+                balance_after=account.credits_balance,
+                operation=operation,
+                reference=reference,
+                idempotency_key=key,
+                run_id=run_id,
+            )
+            session.add(account)
+            session.add(tx)
+            session.flush()
+    except IntegrityError:
+        return None  # a concurrent twin won the race: the movement happened exactly once
+    return tx
+
+
+def top_up(
+    session: Session, account_id: int, amount: int, key: str, reference: str = "top up"
+) -> CreditTransaction | None:
+    """Add credits (idempotent on `key`)."""
+    return _record(session, account_id, amount, "top_up", key, reference=reference)
+
+
+def reserve(session: Session, account_id: int, amount: int, key: str, run_id: str) -> bool:
+    """Hold `amount` before an AI call; InsufficientCreditsError if the balance is short.
+    False when this key was already reserved (a retry): nothing is held twice."""
+    if amount <= 0:
+        return False
+    tx = _record(
+        session,
+        account_id,
+        -amount,
+        "reserve",
+        f"reserve:{key}",
+        reference=key,
+        run_id=run_id,
+        allow_negative=False,
+    )
+    return tx is not None
+
+
+def settle(session: Session, account_id: int, key: str, actual: int, run_id: str) -> None:
+    """Turn a reservation into the actual cost (refunds the difference); idempotent."""
+    held = _existing(session, f"reserve:{key}")
+    reserved = -held.amount if held else 0
+    if _existing(session, f"release:{key}") is not None:
+        reserved = 0  # already given back: charge the full actual cost
+    diff = reserved - actual
+    _record(session, account_id, diff, "settle", f"settle:{key}", reference=key, run_id=run_id)
+
+
+def release(session: Session, account_id: int, key: str, run_id: str) -> None:
+    """Give a reservation back after a failure; idempotent, and a no-op once settled."""
+    held = _existing(session, f"reserve:{key}")
+    if held is None or _existing(session, f"settle:{key}") is not None:
+        return
+    _record(
+        session, account_id, -held.amount, "release", f"release:{key}", reference=key, run_id=run_id
+    )
+
+
+def is_settled(session: Session, key: str) -> bool:
+    return _existing(session, f"settle:{key}") is not None
+
+
+def credits_used(session: Session, run_id: str) -> int:
+    """What a run has spent, from the ledger (the truth, whatever was retried)."""
+    total = session.exec(
+        select(func.coalesce(func.sum(CreditTransaction.amount), 0)).where(
+            CreditTransaction.run_id == run_id
+        )
+    ).one()
+    return -int(total)

@@ -1,0 +1,84 @@
+"""Reading a run's progress for people watching it: the API's event stream and `igny8 runs watch`.
+
+A run's live progress comes from the workflow's `progress` query; when the workflow does not
+answer in time (no worker polling, a busy worker) the last recorded snapshot stands in, so a
+reader is never stuck for the server's 30-second query deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from temporalio.client import Client
+
+from core.db import session_scope
+from core.errors import NotFoundError
+from core.status import ACTIVE_RUN_STATUSES
+from models import AutomationRun
+from services.runs import read_progress
+from workflows.contracts import RunProgress
+
+QUERY_TIMEOUT_SECONDS = 5.0
+
+
+def load_run(run_id: str, account_id: int | None = None) -> AutomationRun:
+    """The run's row; NotFoundError if missing or (with `account_id`) another account's."""
+    with session_scope() as session:
+        run = session.get(AutomationRun, run_id)
+    if run is None or (account_id is not None and run.account_id != account_id):
+        raise NotFoundError(f"Run {run_id} not found")
+    return run
+
+
+def snapshot(run: AutomationRun) -> RunProgress:
+    """The progress recorded in the database (the last snapshot the workflow wrote)."""
+    if run.progress:
+        return RunProgress.model_validate(run.progress)
+    return RunProgress(
+        run_id=run.id,
+        kind=run.kind,
+        site_id=run.site_id,
+        status=run.status,
+        current_stage=run.current_stage,
+        credits_used=run.credits_used,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+    )
+
+
+async def progress_of(
+    client: Client, run: AutomationRun, timeout: float = QUERY_TIMEOUT_SECONDS
+) -> RunProgress:
+    """Live progress, or the recorded snapshot when the workflow does not answer in time."""
+    try:
+        return await asyncio.wait_for(read_progress(client, run), timeout)
+    except TimeoutError:
+        return snapshot(run)
+
+
+async def current_progress(
+    client: Client, run_id: str, account_id: int | None = None
+) -> RunProgress:
+    run = await asyncio.to_thread(load_run, run_id, account_id)
+    return await progress_of(client, run)
+
+
+def is_finished(progress: RunProgress) -> bool:
+    return progress.status not in ACTIVE_RUN_STATUSES
+
+
+async def follow_progress(
+    client: Client, run_id: str, account_id: int | None = None, interval: float = 0.25
+) -> AsyncIterator[RunProgress]:
+    """Yield the run's progress now and whenever it changes; stop after the run has ended."""
+    last: str | None = None
+    while True:
+        progress = await current_progress(client, run_id, account_id)
+        dumped = progress.model_dump_json()
+        if dumped != last:
+            last = dumped
+            yield progress
+        if is_finished(progress):
+            return
+        await asyncio.sleep(interval)

@@ -1,0 +1,275 @@
+"""Publishing one article to its site's WordPress, idempotently.
+
+Each step commits what it made as soon as WordPress confirms it (media ids, term ids, the post
+id), so a retry after any failure continues instead of starting over. Before creating anything
+the step looks for what an earlier, interrupted attempt may have created (see services.wp_markup).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, delete, select
+
+from core.config import get_settings
+from core.db import get_engine
+from core.errors import ConflictError, NotFoundError, ValidationError
+from core.status import EditorialStatus, ImageKind, PublishStatus
+from integrations.wordpress.client import WordPressClient
+from integrations.wordpress.errors import WordPressNotFoundError, WordPressRejectedError, wp_code
+from models import Content, ContentTaxonomy, ContentTaxonomyLink, Image, Site
+from models.base import utcnow
+from services import wp_markup
+from services.wp_connection import ClientFactory, client_factory, load_site
+
+Heartbeat = Callable[[str], None]
+
+
+class AlreadyPublishedError(ConflictError):
+    """The article is already live on WordPress; publishing again needs `update=True`."""
+
+    def __init__(self, content_id: int, url: str | None) -> None:
+        super().__init__(
+            f"Content {content_id} is already published{f' at {url}' if url else ''}; "
+            "publish with update=true to update the post",
+            details={"content_id": content_id, "url": url},
+        )
+
+
+@dataclass
+class PublishOutcome:
+    content_id: int
+    post_id: int
+    post_url: str
+    wp_status: str
+    created: bool  # False: an existing post (stored, or found by its marker) was updated
+    media_uploaded: int = 0
+    media_reused: int = 0
+    terms: int = 0
+    seo_meta: bool = False
+    skipped_images: list[int] = field(default_factory=list)
+
+
+def load_content(session: Session, account_id: int, site_id: int, content_id: int) -> Content:
+    content = session.get(Content, content_id)
+    if content is None or content.account_id != account_id or content.site_id != site_id:
+        raise NotFoundError(f"Content {content_id} not found")
+    return content
+
+
+def check_publishable(session: Session, content: Content, site: Site, update: bool) -> None:
+    """Refuse what cannot or must not be published (raises a domain error)."""
+    if not (site.wp_url and site.wp_username and site.wp_app_password_encrypted):
+        raise ValidationError(f"Site {site.id} has no WordPress connection")
+    if not content.title.strip() or not content.content_html.strip():
+        raise ValidationError(f"Content {content.id} has no title or no body to publish")
+    if content.status == EditorialStatus.PUBLISHED and not update:
+        raise AlreadyPublishedError(content.id or 0, content.external_url)
+
+
+def check_content(account_id: int, site_id: int, content_id: int, update: bool) -> None:
+    """check_publishable for ids, in its own session."""
+    with Session(get_engine()) as session:
+        site = load_site(session, account_id, site_id)
+        check_publishable(
+            session, load_content(session, account_id, site_id, content_id), site, update
+        )
+
+
+def _upload_images(
+    session: Session,
+    client: WordPressClient,
+    content: Content,
+    images: list[Image],
+    out: PublishOutcome,
+    beat: Heartbeat,
+) -> None:
+    data_dir = get_settings().data_dir
+    for n, image in enumerate(images, 1):
+        if image.external_media_id:
+            out.media_reused += 1
+            continue
+        if not image.file_path:
+            out.skipped_images.append(image.id or 0)  # no file yet: nothing to upload
+            continue
+        path = Path(image.file_path)
+        path = path if path.is_absolute() else data_dir / path
+        if not path.is_file():
+            raise ValidationError(f"Image {image.id} of content {content.id}: {path} is missing")
+        beat(f"Uploading image {n}/{len(images)}")
+        slug = wp_markup.media_slug(content, image)
+        media = client.find_media_by_slug(slug)
+        if media is None:
+            filename = wp_markup.media_filename(content, image, path.suffix or ".png")
+            media = client.upload_media(
+                filename,
+                path.read_bytes(),
+                alt_text=image.alt_text,
+                slug=slug,
+                title=image.alt_text or content.title,
+                mime_type="image/jpeg" if path.suffix.lower() in (".jpg", ".jpeg") else "image/png",
+            )
+            out.media_uploaded += 1
+        else:
+            out.media_reused += 1
+        image.external_media_id = int(media["id"])
+        image.external_url = str(media.get("source_url") or "")
+        session.add(image)
+        session.commit()  # the media id is ours from now on, whatever happens next
+
+
+def _sync_terms(
+    session: Session, client: WordPressClient, content: Content, out: PublishOutcome
+) -> dict[str, list[int]]:
+    """Find or create the article's categories and tags; link them to the content."""
+    wanted: dict[str, list[int]] = {"category": [], "tag": []}
+    taxonomy_ids: list[int] = []
+    for kind, names in (("category", content.categories), ("tag", content.tags)):
+        seen: set[str] = set()
+        for name in names:
+            if not name.strip() or name.strip().casefold() in seen:
+                continue
+            seen.add(name.strip().casefold())
+            term = client.find_or_create_term(kind, name.strip())
+            row = upsert_taxonomy(session, content, kind, term.id, term.name, term.slug)
+            wanted[kind].append(term.id)
+            taxonomy_ids.append(row.id or 0)
+    link_taxonomies(session, content.id or 0, taxonomy_ids)
+    session.commit()
+    out.terms = len(taxonomy_ids)
+    return wanted
+
+
+def upsert_taxonomy(
+    session: Session, content: Content, kind: str, external_id: int, name: str, slug: str
+) -> ContentTaxonomy:
+    """The site's ContentTaxonomy row for a WordPress term, by term id, else by slug."""
+    by_site = select(ContentTaxonomy).where(
+        ContentTaxonomy.site_id == content.site_id, ContentTaxonomy.type == kind
+    )
+    row = session.exec(by_site.where(ContentTaxonomy.external_id == external_id)).first()
+    row = row or session.exec(by_site.where(ContentTaxonomy.slug == slug)).first()
+    if row is None:
+        row = ContentTaxonomy(
+            account_id=content.account_id, site_id=content.site_id, type=kind, name=name, slug=slug
+        )
+    row.name, row.slug, row.external_id = name[:200], slug[:200], external_id
+    session.add(row)
+    session.flush()
+    return row
+
+
+def link_taxonomies(session: Session, content_id: int, taxonomy_ids: list[int]) -> None:
+    """Make the content's term links exactly `taxonomy_ids`."""
+    session.exec(  # type: ignore[call-overload]
+        delete(ContentTaxonomyLink).where(
+            col(ContentTaxonomyLink.content_id) == content_id,
+            col(ContentTaxonomyLink.taxonomy_id).not_in(taxonomy_ids),
+        )
+    )
+    have = set(
+        session.exec(
+            select(ContentTaxonomyLink.taxonomy_id).where(
+                ContentTaxonomyLink.content_id == content_id
+            )
+        ).all()
+    )
+    for taxonomy_id in dict.fromkeys(taxonomy_ids):
+        if taxonomy_id not in have:
+            session.add(ContentTaxonomyLink(content_id=content_id, taxonomy_id=taxonomy_id))
+
+
+def _save_post(client: WordPressClient, post_id: int | None, data: dict[str, Any]) -> dict:
+    """Create or update; SEO meta the site refuses is dropped rather than failing the post."""
+    try:
+        return client.update_post(post_id, data) if post_id else client.create_post(data)
+    except WordPressRejectedError as exc:
+        params = ((exc.details or {}).get("data") or {}).get("params") or {}  # type: ignore[union-attr]
+        if wp_code(exc) != "rest_invalid_param" or "meta" not in params or "meta" not in data:
+            raise
+    data = {k: v for k, v in data.items() if k != "meta"}
+    return client.update_post(post_id, data) if post_id else client.create_post(data)
+
+
+def publish_content(
+    account_id: int,
+    site_id: int,
+    content_id: int,
+    *,
+    status: str | None = None,
+    publish_at: datetime | None = None,
+    factory: ClientFactory | None = None,
+    heartbeat: Heartbeat | None = None,
+) -> PublishOutcome:
+    """Publish (or update) one article with its images and terms; returns where it went."""
+    beat = heartbeat or (lambda _msg: None)
+    with Session(get_engine(), expire_on_commit=False) as session:
+        site = load_site(session, account_id, site_id)
+        content = load_content(session, account_id, site_id, content_id)
+        wp_status = status or site.publish_status or PublishStatus.DRAFT
+        images = list(
+            session.exec(
+                select(Image)
+                .where(Image.content_id == content_id)
+                .order_by(Image.kind, Image.position)
+            ).all()
+        )
+        out = PublishOutcome(content_id, 0, "", wp_status, created=False)
+        with (factory or client_factory())(site) as client:
+            _upload_images(session, client, content, images, out, beat)
+            beat("Finding or creating categories and tags")
+            terms = _sync_terms(session, client, content, out)
+            featured = next(
+                (i.external_media_id for i in images if i.kind == ImageKind.FEATURED), None
+            )
+            in_article = [i for i in images if i.kind == ImageKind.IN_ARTICLE]
+            marker = wp_markup.post_marker(content)
+            body = wp_markup.build_post_html(content.content_html, in_article, marker)
+            data = wp_markup.post_payload(
+                content,
+                body,
+                status=wp_status,
+                featured_media=featured,
+                categories=terms["category"],
+                tags=terms["tag"],
+                publish_at=publish_at,
+            )
+            post_id = content.external_id
+            post: dict[str, Any] | None = None
+            if post_id:
+                beat(f"Updating post {post_id}")
+                try:
+                    post = _save_post(client, post_id, data)
+                except WordPressNotFoundError:
+                    post_id = None  # deleted on WordPress since: publish it anew
+            if post is None:
+                beat("Looking for a post from an earlier attempt")
+                found = client.find_post_by_marker(marker)
+                post_id = int(found["id"]) if found else None
+                post = _save_post(client, post_id, data)
+                out.created = post_id is None
+        out.post_id = int(post["id"])
+        out.post_url = str(post.get("link") or "")
+        out.wp_status = str(post.get("status") or wp_status)
+        out.seo_meta = any(k in (post.get("meta") or {}) for k in data.get("meta", {}))
+        _record_post(session, content, post)
+        return out
+
+
+def _record_post(session: Session, content: Content, post: dict[str, Any]) -> None:
+    """Store where the article lives on WordPress; editorial status follows a live post only."""
+    content.external_id = int(post["id"])
+    content.external_url = str(post.get("link") or "") or None
+    content.external_status = str(post.get("status") or "")
+    content.external_modified_at = wp_markup.parse_wp_datetime(post.get("modified_gmt"))
+    content.external_missing = False
+    if content.external_status == PublishStatus.PUBLISH:
+        content.status = EditorialStatus.PUBLISHED
+        content.published_at = wp_markup.parse_wp_datetime(post.get("date_gmt")) or utcnow()
+    content.updated_at = utcnow()
+    session.add(content)
+    session.commit()

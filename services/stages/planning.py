@@ -1,0 +1,260 @@
+"""Stages 1-3: cluster keywords, generate ideas, queue ideas as writer tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from core.messages import plural
+from core.stages import MIN_KEYWORDS_TO_CLUSTER, Stage
+from core.status import ClusterStatus, IdeaStatus, KeywordStatus, TaskStatus
+from models import Cluster, ContentIdea, Keyword, Site, Task
+from services.ai.schemas import AIResult, ClusterBrief, ExistingCluster, KeywordInput
+from services.stages.base import ItemWork, NothingToDo, StageContext, StageService
+
+
+class ClusterKeywords(StageService):
+    """Stage 1. Works on a whole batch at once: clustering needs the keywords together."""
+
+    stage = Stage.CLUSTER_KEYWORDS
+    table = Keyword
+    name_column = "text"
+    batch_mode = True
+
+    def eligible_query(self, site_id: int):  # type: ignore[no-untyped-def]
+        return (
+            select(Keyword.id, Keyword.text)
+            .where(
+                Keyword.site_id == site_id,
+                Keyword.status == KeywordStatus.NEW,
+                Keyword.disabled == False,  # noqa: E712
+                col(Keyword.cluster_id).is_(None),
+            )
+            .order_by(col(Keyword.id))
+        )
+
+    def ineligible_reason(self, session: Session, item_id: int) -> str | None:
+        kw = session.get(Keyword, item_id)
+        if kw is None:
+            return "keyword no longer exists"
+        if kw.disabled:
+            return "keyword is disabled"
+        if kw.cluster_id is not None:
+            return "keyword is already in a cluster"
+        return None
+
+    def skip_message(self, eligible: int) -> str | None:
+        if eligible == 0:
+            return "Nothing to do: no new keywords"
+        if eligible < MIN_KEYWORDS_TO_CLUSTER:
+            return (
+                f"Only {plural(eligible, 'new keyword')}: clustering needs at least "
+                f"{MIN_KEYWORDS_TO_CLUSTER}"
+            )
+        return None
+
+    def load_batch(self, session: Session, ctx: StageContext, ids: list[int]) -> ItemWork:
+        rows = session.exec(
+            select(Keyword).where(col(Keyword.id).in_(ids), col(Keyword.cluster_id).is_(None))
+        ).all()
+        existing = session.exec(
+            select(Cluster.id, Cluster.name).where(Cluster.site_id == ctx.site_id)
+        ).all()
+        return ItemWork(
+            name=f"{plural(len(rows), 'keyword')}",
+            brief=(
+                [
+                    KeywordInput(
+                        id=k.id,
+                        text=k.text,
+                        volume=k.volume,
+                        difficulty=k.difficulty,
+                        intent=k.intent,
+                    )
+                    for k in rows
+                    if k.id is not None
+                ],
+                [ExistingCluster(id=c[0], name=c[1]) for c in existing],
+            ),
+        )
+
+    def generate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
+        keywords, existing = work.brief
+        if not keywords:
+            return None
+        return ctx.provider.cluster_keywords(keywords, existing)
+
+    def save_batch(
+        self, session: Session, ctx: StageContext, work: ItemWork, result: AIResult[Any] | None
+    ) -> tuple[dict[int, dict[str, int]], dict[str, int]]:
+        """Map keywords to clusters by id; returns (per-keyword counters, batch counters)."""
+        per_item: dict[int, dict[str, int]] = {}
+        new_clusters = 0
+        if result is None:
+            return per_item, {}
+        allowed = {k.id for k in work.brief[0]}
+        touched: set[int] = set()
+        for draft in result.value:
+            ids = [i for i in draft.keyword_ids if i in allowed]
+            if not ids:
+                continue
+            cluster = session.exec(
+                select(Cluster).where(
+                    Cluster.site_id == ctx.site_id,
+                    func.lower(Cluster.name) == draft.name.strip().lower(),
+                )
+            ).first()
+            if cluster is None:
+                cluster = Cluster(
+                    account_id=ctx.account_id,
+                    site_id=ctx.site_id,
+                    name=draft.name.strip(),
+                    description=draft.description,
+                    intent=draft.intent,
+                    provider=result.usage.provider,
+                    model=result.usage.model,
+                )
+                session.add(cluster)
+                session.flush()
+                new_clusters += 1
+            for kw in session.exec(
+                select(Keyword).where(col(Keyword.id).in_(ids), col(Keyword.cluster_id).is_(None))
+            ):
+                kw.cluster_id = cluster.id
+                kw.status = KeywordStatus.MAPPED
+                session.add(kw)
+                per_item[kw.id] = {"keywords": 1}  # type: ignore[index]
+            touched.add(cluster.id)  # type: ignore[arg-type]
+            allowed -= set(ids)
+        session.flush()
+        for cluster_id in touched:
+            count, volume = session.exec(
+                select(func.count(), func.coalesce(func.sum(Keyword.volume), 0)).where(
+                    Keyword.cluster_id == cluster_id
+                )
+            ).one()
+            cluster = session.get(Cluster, cluster_id)
+            assert cluster is not None
+            cluster.keywords_count, cluster.volume = int(count), int(volume)
+            session.add(cluster)
+        return per_item, {"clusters": new_clusters}
+
+
+class GenerateIdeas(StageService):
+    """Stage 2: 3-7 content ideas with outlines per cluster."""
+
+    stage = Stage.GENERATE_IDEAS
+    table = Cluster
+    name_column = "name"
+
+    def eligible_query(self, site_id: int):  # type: ignore[no-untyped-def]
+        return (
+            select(Cluster.id, Cluster.name)
+            .where(Cluster.site_id == site_id, Cluster.status == ClusterStatus.NEW)
+            .order_by(col(Cluster.id))
+        )
+
+    def ineligible_reason(self, session: Session, item_id: int) -> str | None:
+        cluster = session.get(Cluster, item_id)
+        if cluster is not None and cluster.status != ClusterStatus.NEW:
+            return "cluster already has ideas"
+        return None
+
+    def load(self, session: Session, ctx: StageContext, item_id: int) -> ItemWork:
+        cluster = session.get(Cluster, item_id)
+        # Ideas and the cluster's status are committed together: mapped means done.
+        if cluster is None or cluster.status != ClusterStatus.NEW:
+            raise NothingToDo
+        keywords = session.exec(
+            select(Keyword.text)
+            .where(Keyword.cluster_id == item_id)
+            .order_by(col(Keyword.volume).desc(), col(Keyword.id))
+            .limit(60)
+        ).all()
+        site = session.get(Site, ctx.site_id)
+        return ItemWork(
+            name=cluster.name,
+            brief=ClusterBrief(
+                id=item_id,
+                name=cluster.name,
+                description=cluster.description,
+                intent=cluster.intent,
+                keywords=list(keywords),
+                site_name=site.name if site else "",
+            ),
+        )
+
+    def generate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
+        return ctx.provider.generate_ideas(work.brief)
+
+    def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
+        assert result is not None
+        for idea in result.value.ideas:
+            session.add(
+                ContentIdea(
+                    account_id=ctx.account_id,
+                    site_id=ctx.site_id,
+                    cluster_id=item_id,
+                    title=idea.title,
+                    description=idea.description,
+                    outline=[s.model_dump() for s in idea.outline],
+                    content_type=idea.content_type,
+                    content_structure=idea.content_structure,
+                    target_word_count=idea.target_word_count,
+                    primary_keyword=idea.primary_keyword,
+                    keywords=idea.covered_keywords,
+                    provider=result.usage.provider,
+                    model=result.usage.model,
+                )
+            )
+        cluster = session.get(Cluster, item_id)
+        cluster.status = ClusterStatus.MAPPED
+        session.add(cluster)
+        return {"ideas": len(result.value.ideas), "clusters": 1}
+
+
+class QueueIdeas(StageService):
+    """Stage 3: each new idea becomes a queued writer task carrying its outline and keywords."""
+
+    stage = Stage.QUEUE_IDEAS
+    table = ContentIdea
+    name_column = "title"
+
+    def eligible_query(self, site_id: int):  # type: ignore[no-untyped-def]
+        return (
+            select(ContentIdea.id, ContentIdea.title)
+            .where(ContentIdea.site_id == site_id, ContentIdea.status == IdeaStatus.NEW)
+            .order_by(col(ContentIdea.id))
+        )
+
+    def load(self, session: Session, ctx: StageContext, item_id: int) -> ItemWork:
+        idea = session.get(ContentIdea, item_id)
+        already = session.exec(select(Task.id).where(Task.idea_id == item_id)).first()
+        if idea is None or already is not None:
+            raise NothingToDo
+        return ItemWork(name=idea.title)
+
+    def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
+        idea = session.get(ContentIdea, item_id)
+        session.add(
+            Task(
+                account_id=ctx.account_id,
+                site_id=ctx.site_id,
+                cluster_id=idea.cluster_id,
+                idea_id=item_id,
+                title=idea.title,
+                description=idea.description,
+                outline=idea.outline,
+                content_type=idea.content_type,
+                content_structure=idea.content_structure,
+                target_word_count=idea.target_word_count,
+                primary_keyword=idea.primary_keyword,
+                keywords=idea.keywords,
+                status=TaskStatus.QUEUED,
+            )
+        )
+        idea.status = IdeaStatus.QUEUED
+        session.add(idea)
+        return {"tasks": 1}

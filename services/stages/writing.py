@@ -1,0 +1,300 @@
+"""Stages 4-7: write articles, make image prompts, make images, send drafts to review."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from core.stages import MAX_IN_ARTICLE_IMAGES, Stage
+from core.status import ContentSource, EditorialStatus, IdeaStatus, ImageKind, TaskStatus
+from models import Content, ContentIdea, Image, Site, Task
+from services.ai.schemas import AIResult, ArticleBrief, ImagePromptBrief, OutlineSection
+from services.stages.base import ItemWork, NothingToDo, StageContext, StageService
+
+FEATURED_SIZE = (1200, 675)
+IN_ARTICLE_SIZE = (800, 450)
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.h2: list[str] = []
+        self._in_h2 = False
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self._in_h2 = tag == "h2"
+        if self._in_h2:
+            self.h2.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h2":
+            self._in_h2 = False
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+        if self._in_h2:
+            self.h2[-1] += data
+
+
+def html_word_count(html: str) -> int:
+    """Words a reader sees (tags stripped)."""
+    collector = _TextCollector()
+    collector.feed(html)
+    return len(re.findall(r"\b[\w'-]+\b", " ".join(collector.parts)))
+
+
+def html_h2_headings(html: str) -> list[str]:
+    collector = _TextCollector()
+    collector.feed(html)
+    return [h.strip() for h in collector.h2 if h.strip()]
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:200]
+
+
+class GenerateContent(StageService):
+    """Stage 4: one article per queued task, following the idea's outline."""
+
+    stage = Stage.GENERATE_CONTENT
+    table = Task
+    name_column = "title"
+
+    def eligible_query(self, site_id: int):  # type: ignore[no-untyped-def]
+        return (
+            select(Task.id, Task.title)
+            .where(Task.site_id == site_id, Task.status == TaskStatus.QUEUED)
+            .order_by(col(Task.id))
+        )
+
+    def ineligible_reason(self, session: Session, item_id: int) -> str | None:
+        task = session.get(Task, item_id)
+        if task is not None and task.status != TaskStatus.QUEUED:
+            return "task already has an article"
+        return None
+
+    def load(self, session: Session, ctx: StageContext, item_id: int) -> ItemWork:
+        task = session.get(Task, item_id)
+        written = session.exec(select(Content.id).where(Content.task_id == item_id)).first()
+        if task is None or written is not None:
+            raise NothingToDo
+        site = session.get(Site, ctx.site_id)
+        return ItemWork(
+            name=task.title,
+            brief=ArticleBrief(
+                title=task.title,
+                description=task.description,
+                outline=[OutlineSection.model_validate(s) for s in task.outline],
+                primary_keyword=task.primary_keyword,
+                keywords=task.keywords,
+                content_type=task.content_type,
+                content_structure=task.content_structure,
+                target_word_count=task.target_word_count,
+                site_name=site.name if site else "",
+            ),
+            extra={"target": task.target_word_count},
+        )
+
+    def generate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
+        return ctx.provider.generate_article(work.brief)
+
+    def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
+        assert result is not None
+        draft = result.value
+        task = session.get(Task, item_id)
+        words = html_word_count(draft.content_html)
+        session.add(
+            Content(
+                account_id=ctx.account_id,
+                site_id=ctx.site_id,
+                task_id=item_id,
+                cluster_id=task.cluster_id,
+                title=draft.title,
+                content_html=draft.content_html,
+                excerpt=draft.excerpt,
+                slug=slugify(draft.title),
+                meta_title=draft.meta_title,
+                meta_description=draft.meta_description,
+                primary_keyword=draft.primary_keyword,
+                secondary_keywords=draft.secondary_keywords,
+                word_count=words,
+                content_type=task.content_type,
+                content_structure=task.content_structure,
+                tags=draft.tags,
+                categories=draft.categories,
+                source=ContentSource.IGNY8,
+                status=EditorialStatus.DRAFT,
+                provider=result.usage.provider,
+                model=result.usage.model,
+            )
+        )
+        task.status = TaskStatus.COMPLETED
+        session.add(task)
+        idea = session.get(ContentIdea, task.idea_id)
+        if idea is not None:
+            idea.status = IdeaStatus.COMPLETED
+            session.add(idea)
+        return {"articles": 1, "words": words}
+
+
+class GenerateImagePrompts(StageService):
+    """Stage 5: one featured and up to MAX_IN_ARTICLE_IMAGES in-article image prompts."""
+
+    stage = Stage.GENERATE_IMAGE_PROMPTS
+    table = Content
+    name_column = "title"
+
+    def eligible_query(self, site_id: int):  # type: ignore[no-untyped-def]
+        has_images = select(Image.id).where(Image.content_id == Content.id).exists()
+        return (
+            select(Content.id, Content.title)
+            .where(
+                Content.site_id == site_id,
+                Content.source == ContentSource.IGNY8,
+                Content.status == EditorialStatus.DRAFT,
+                ~has_images,
+            )
+            .order_by(col(Content.id))
+        )
+
+    def ineligible_reason(self, session: Session, item_id: int) -> str | None:
+        if session.exec(select(Image.id).where(Image.content_id == item_id)).first():
+            return "article already has image prompts"
+        return None
+
+    def load(self, session: Session, ctx: StageContext, item_id: int) -> ItemWork:
+        content = session.get(Content, item_id)
+        done = session.exec(select(Image.id).where(Image.content_id == item_id)).first()
+        if content is None or done is not None:
+            raise NothingToDo
+        return ItemWork(
+            name=content.title,
+            brief=ImagePromptBrief(
+                title=content.title,
+                primary_keyword=content.primary_keyword,
+                section_headings=html_h2_headings(content.content_html),
+                max_in_article=MAX_IN_ARTICLE_IMAGES,
+            ),
+        )
+
+    def generate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
+        return ctx.provider.generate_image_prompts(work.brief)
+
+    def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
+        assert result is not None
+        prompts = result.value
+        rows = [(ImageKind.FEATURED, 0, prompts.featured)] + [
+            (ImageKind.IN_ARTICLE, i + 1, p)
+            for i, p in enumerate(prompts.in_article[:MAX_IN_ARTICLE_IMAGES])
+        ]
+        for kind, position, p in rows:
+            session.add(
+                Image(
+                    account_id=ctx.account_id,
+                    site_id=ctx.site_id,
+                    content_id=item_id,
+                    kind=kind,
+                    position=position,
+                    prompt=p.prompt,
+                    alt_text=p.alt_text[:500],
+                    provider=result.usage.provider,
+                    model=result.usage.model,
+                )
+            )
+        return {"featured": 1, "in_article": len(rows) - 1}
+
+
+class GenerateImages(StageService):
+    """Stage 6: the image files, stored under the data folder."""
+
+    stage = Stage.GENERATE_IMAGES
+    table = Image
+    name_column = "alt_text"
+
+    def eligible_query(self, site_id: int):  # type: ignore[no-untyped-def]
+        return (
+            select(Image.id, Image.alt_text)
+            .where(Image.site_id == site_id, Image.prompt != "", col(Image.file_path).is_(None))
+            .order_by(col(Image.id))
+        )
+
+    def load(self, session: Session, ctx: StageContext, item_id: int) -> ItemWork:
+        image = session.get(Image, item_id)
+        if image is None or image.file_path:
+            raise NothingToDo
+        size = FEATURED_SIZE if image.kind == ImageKind.FEATURED else IN_ARTICLE_SIZE
+        total = session.exec(
+            select(func.count()).select_from(Image).where(Image.content_id == image.content_id)
+        ).one()
+        label = f"{image.position + 1}/{total}: {image.alt_text}"
+        return ItemWork(
+            name=label, brief=(image.prompt, *size), extra={"content_id": image.content_id}
+        )
+
+    def generate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
+        prompt, width, height = work.brief
+        return ctx.provider.generate_image(prompt, width, height)
+
+    def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
+        assert result is not None
+        relative = Path("images") / f"site-{ctx.site_id}" / f"content-{work.extra['content_id']}"
+        folder = ctx.settings.data_dir / relative
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"image-{item_id}.png"
+        # Same path on every attempt, written atomically: a retry overwrites, never duplicates.
+        tmp = folder / f".{name}.tmp"
+        tmp.write_bytes(result.value.png)
+        tmp.replace(folder / name)
+        image = session.get(Image, item_id)
+        image.file_path = str(relative / name)
+        image.width, image.height = result.value.width, result.value.height
+        image.provider, image.model = result.usage.provider, result.usage.model
+        session.add(image)
+        return {"images": 1}
+
+
+class Review(StageService):
+    """Stage 7: drafts whose images are done go to review (approved when auto-publish is on)."""
+
+    stage = Stage.REVIEW
+    table = Content
+    name_column = "title"
+
+    def eligible_query(self, site_id: int):  # type: ignore[no-untyped-def]
+        has_image = select(Image.id).where(Image.content_id == Content.id).exists()
+        missing_file = (
+            select(Image.id)
+            .where(Image.content_id == Content.id, col(Image.file_path).is_(None))
+            .exists()
+        )
+        return (
+            select(Content.id, Content.title)
+            .where(
+                Content.site_id == site_id,
+                Content.source == ContentSource.IGNY8,
+                Content.status == EditorialStatus.DRAFT,
+                has_image,
+                ~missing_file,
+            )
+            .order_by(col(Content.id))
+        )
+
+    def load(self, session: Session, ctx: StageContext, item_id: int) -> ItemWork:
+        content = session.get(Content, item_id)
+        if content is None or content.status != EditorialStatus.DRAFT:
+            raise NothingToDo
+        return ItemWork(name=content.title)
+
+    def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
+        content = session.get(Content, item_id)
+        site = session.get(Site, ctx.site_id)
+        auto = bool(site and site.auto_publish and site.wp_url)
+        content.status = EditorialStatus.APPROVED if auto else EditorialStatus.REVIEW
+        session.add(content)
+        return {"approved": 1} if auto else {"review": 1}

@@ -1,0 +1,225 @@
+"""The seven-stage run on a real dev server and a real database, as an operator sees it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from sqlmodel import col, select
+from temporalio.client import Client, WorkflowFailureError
+
+from core.config import get_settings
+from core.db import session_scope
+from core.errors import ConflictError
+from models import (
+    AutomationRun,
+    Cluster,
+    Content,
+    ContentIdea,
+    CreditTransaction,
+    Image,
+    Keyword,
+    StageItem,
+    Task,
+)
+from services import credits, runs
+from tests.helpers import ControlledProvider, count, seed_site, wait_for
+from worker import build_worker
+from workflows.contracts import RunProgress, StageQueueInput, StageQueuePage
+
+
+def settings_for(task_queue: str):  # type: ignore[no-untyped-def]
+    return get_settings().model_copy(update={"task_queue": task_queue})
+
+
+async def start(client: Client, task_queue: str, site: tuple[int, int], **kw) -> str:  # type: ignore[no-untyped-def]
+    account_id, site_id = site
+    return await runs.start_run(client, settings_for(task_queue), account_id=account_id,
+                                site_id=site_id, trigger="api", **kw)
+
+
+async def progress(client: Client, run_id: str) -> RunProgress:
+    return await client.get_workflow_handle(run_id).query("progress", result_type=RunProgress)
+
+
+def db_counts(run_id: str, stage: int) -> dict[str, int]:
+    with session_scope() as s:
+        rows = s.exec(select(StageItem.status).where(StageItem.run_id == run_id,
+                                                     StageItem.stage == stage)).all()
+    out: dict[str, int] = {}
+    for status in rows:
+        out[status] = out.get(status, 0) + 1
+    return out
+
+
+def assert_matches_db(p: RunProgress) -> None:
+    """Every stage count the workflow reports is what the database holds."""
+    for st in p.stages:
+        db = db_counts(p.run_id, st.stage)
+        assert st.completed == db.get("completed", 0), (st.name, st, db)
+        assert st.failed == db.get("failed", 0), (st.name, st, db)
+        assert st.pending + st.processing == db.get("pending", 0) + db.get("processing", 0)
+
+
+async def test_full_run_takes_keywords_to_reviewed_articles(client: Client, task_queue: str):
+    site = seed_site(keywords=60)
+    async with build_worker(client, settings_for(task_queue), task_queue):
+        run_id = await start(client, task_queue, site)
+        result = await client.get_workflow_handle(run_id).result(result_type=RunProgress)
+    _, site_id = site
+    assert result.status == "completed" and result.percentage == 100.0
+    assert [s.status for s in result.stages] == ["completed"] * 7
+    clusters = count(Cluster, site_id=site_id)
+    assert 3 <= clusters < 60, "clustering groups keywords by topic"
+    assert count(Keyword, site_id=site_id, status="mapped") == 60
+    ideas, tasks = count(ContentIdea, site_id=site_id), count(Task, site_id=site_id)
+    assert ideas >= 3 * clusters and tasks == ideas
+    assert count(Content, site_id=site_id, status="review") == tasks
+    with session_scope() as s:
+        images = s.exec(select(Image).where(Image.site_id == site_id)).all()
+        run = s.get(AutomationRun, run_id)
+        spent = credits.credits_used(s, run_id)
+    assert images and all(i.file_path and i.width for i in images)
+    stage1 = result.stages[0]
+    assert stage1.message == f"60 keywords mapped into {clusters} clusters"
+    assert result.stages[3].result["articles"] == tasks
+    assert run is not None and run.status == "completed" and run.finished_at
+    assert run.progress["status"] == "completed" and run.credits_used == spent > 0
+    assert_matches_db(result)
+    assert count(StageItem, run_id=run_id, status="processing") == 0
+
+
+async def test_second_run_for_a_site_is_refused(client: Client, task_queue: str):
+    site = seed_site(keywords=20)
+    provider = ControlledProvider()
+    provider.delay["cluster_keywords"] = 1.0
+    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+        run_id = await start(client, task_queue, site)
+        with pytest.raises(ConflictError, match="already has an active run"):
+            await start(client, task_queue, site)
+        await client.get_workflow_handle(run_id).result()
+
+
+async def test_pause_holds_and_resume_completes(client: Client, task_queue: str):
+    site = seed_site(keywords=40)
+    provider = ControlledProvider()
+    provider.delay["generate_article"] = 0.15
+    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+        run_id = await start(client, task_queue, site)
+        handle = client.get_workflow_handle(run_id)
+        await wait_for(lambda: _stage_completed(client, run_id, 4, at_least=2))
+        await handle.signal("pause")  # as the UI sends it: no input
+        held = await wait_for(lambda: _settled(client, run_id))
+        assert held.paused and held.status == "paused"
+        await asyncio.sleep(2)
+        later = await progress(client, run_id)
+        assert [s.completed for s in later.stages] == [s.completed for s in held.stages]
+        assert_matches_db(later)
+        with session_scope() as s:
+            assert s.get(AutomationRun, run_id).status == "paused"
+        await handle.signal("resume", {})
+        result = await handle.result(result_type=RunProgress)
+    assert result.status == "completed"
+    assert_matches_db(result)
+
+
+async def test_immediate_pause_requeues_in_flight_work(client: Client, task_queue: str):
+    site = seed_site(keywords=40)
+    provider = ControlledProvider()
+    provider.delay["generate_article"] = 0.5
+    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+        run_id = await start(client, task_queue, site)
+        await wait_for(lambda: _stage_processing(client, run_id, 4))
+        paused = await runs.pause_run(client, run_id, mode="immediate")
+        assert paused.paused
+        held = await wait_for(lambda: _settled(client, run_id))
+        stage4 = held.stages[3]
+        assert stage4.processing == 0 and stage4.pending > 0
+        assert count(StageItem, run_id=run_id, status="processing") == 0
+        assert_matches_db(held)
+        await runs.resume_run(client, run_id)
+        result = await client.get_workflow_handle(run_id).result(result_type=RunProgress)
+    assert result.status == "completed"
+    _, site_id = site
+    assert count(Content, site_id=site_id) == count(Task, site_id=site_id)
+
+
+async def test_cancel_leaves_nothing_processing(client: Client, task_queue: str):
+    site = seed_site(keywords=40)
+    provider = ControlledProvider()
+    provider.delay["generate_article"] = 0.5
+    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+        run_id = await start(client, task_queue, site)
+        await wait_for(lambda: _stage_processing(client, run_id, 4))
+        await runs.cancel_run(client, run_id)
+        with pytest.raises(WorkflowFailureError):
+            await client.get_workflow_handle(run_id).result()
+    with session_scope() as s:
+        run = s.get(AutomationRun, run_id)
+        left = s.exec(select(StageItem).where(
+            StageItem.run_id == run_id, col(StageItem.status).in_(["processing", "pending"])
+        )).all()
+    assert run.status == "cancelled" and run.finished_at and not left
+    assert count(StageItem, run_id=run_id, status="cancelled") > 0
+
+
+async def test_failed_item_is_listed_and_retry_completes_it(client: Client, task_queue: str):
+    site = seed_site(keywords=30)
+    _, site_id = site
+    provider = ControlledProvider()
+    # Hold stage 5 so the run is still open when the operator retries.
+    gate = provider.gates["generate_image_prompts"] = threading.Event()
+    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+        provider.fail_next_article = True  # a permanent (validation) error for one article
+        run_id = await start(client, task_queue, site)
+        await wait_for(lambda: _stage_failed(client, run_id, 4), timeout=60)
+        handle = client.get_workflow_handle(run_id)
+        page = await handle.query("stage_queue", StageQueueInput(stage=4, status="failed"),
+                                  result_type=StageQueuePage)
+        assert page.total == 1 and page.items[0].error_type == "ValidationError"
+        assert "test fault" in (page.items[0].error_message or "")
+        db_page = _db_failed(run_id, 4)
+        assert [i.id for i in page.items] == db_page
+        provider.fail_titles = set()
+        retried = await runs.retry_failed(client, run_id, stage=4)
+        assert retried.requeued == 1
+        gate.set()
+        result = await handle.result(result_type=RunProgress)
+    assert result.stages[3].failed == 0
+    assert count(Content, site_id=site_id) == count(Task, site_id=site_id)
+    assert count(Content, site_id=site_id, status="review") == count(Task, site_id=site_id)
+    assert_matches_db(result)
+
+
+async def _stage_completed(client: Client, run_id: str, stage: int, at_least: int) -> bool:
+    p = await progress(client, run_id)
+    return any(s.stage == stage and s.completed >= at_least for s in p.stages)
+
+
+async def _stage_processing(client: Client, run_id: str, stage: int) -> bool:
+    p = await progress(client, run_id)
+    return any(s.stage == stage and s.processing > 0 for s in p.stages)
+
+
+async def _stage_failed(client: Client, run_id: str, stage: int) -> bool:
+    p = await progress(client, run_id)
+    return any(s.stage == stage and s.failed > 0 for s in p.stages)
+
+
+async def _settled(client: Client, run_id: str) -> RunProgress | None:
+    p = await progress(client, run_id)
+    return p if p.paused and all(s.processing == 0 for s in p.stages) else None
+
+
+def _db_failed(run_id: str, stage: int) -> list[int]:
+    with session_scope() as s:
+        return list(s.exec(select(StageItem.item_id).where(
+            StageItem.run_id == run_id, StageItem.stage == stage, StageItem.status == "failed"
+        )).all())
+
+
+def ledger_keys(run_id: str) -> list[str]:
+    with session_scope() as s:
+        return list(s.exec(select(CreditTransaction.idempotency_key).where(
+            CreditTransaction.run_id == run_id)).all())
