@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
@@ -20,14 +21,12 @@ from workflows.automation import AutomationRunWorkflow
 log = logging.getLogger("igny8.worker")
 
 
-def provider_factory(settings: Settings):  # type: ignore[no-untyped-def]
+def provider_factory(settings: Settings) -> Callable[[int], AIProvider]:
     """Account id -> the configured AI provider (per-account prompt overrides applied)."""
-    shared = build_provider(settings)
-
-    def for_account(account_id: int) -> AIProvider:
-        return shared
-
-    return for_account
+    if settings.ai_provider == "local":
+        shared = build_provider(settings)  # stateless and prompt-free: one for everybody
+        return lambda _account_id: shared
+    return lambda account_id: build_provider(settings, account_id)
 
 
 def build_worker(

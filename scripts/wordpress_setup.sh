@@ -161,10 +161,16 @@ chmod 777 "$WP_CONTENT/uploads" 2>/dev/null || true
 
 # --- server ---------------------------------------------------------------------------------------
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
-if ! server_running; then
-    if port_open; then
-        die 2 "port $PORT is taken by another program; choose one with --port"
-    fi
+if server_running; then
+    :
+elif port_open; then
+    # Another checkout's server (e.g. the developer's, seen from CI's fresh clone) serves the
+    # same site from the same /etc/wordpress config: use it rather than fail.
+    index="$(curl -fsS --max-time 10 "$URL/wp-json/" 2>/dev/null || true)"
+    [[ "$index" == *'"namespaces"'* ]] \
+        || die 2 "port $PORT is taken by another program; choose one with --port"
+    say "a WordPress already answers on $URL (started elsewhere); using it"
+else
     say "starting php -S on $URL (log: $LOG)"
     cd "$WP_ROOT"
     # setsid: its own process group, so `stop` ends the master and its workers and nothing else.
@@ -211,15 +217,15 @@ if ! creds_work; then
         $user = get_user_by("login", $argv[1]);
         if (!$user) { fwrite(STDERR, "no user $argv[1]\n"); exit(1); }
         foreach (WP_Application_Passwords::get_user_application_passwords($user->ID) as $item) {
-            if ($item["name"] === "igny8-tests") {
+            if ($item["name"] === $argv[2]) {
                 WP_Application_Passwords::delete_application_password($user->ID, $item["uuid"]);
             }
         }
         $made = WP_Application_Passwords::create_new_application_password(
-            $user->ID, array("name" => "igny8-tests"));
+            $user->ID, array("name" => $argv[2]));
         if (is_wp_error($made)) { fwrite(STDERR, $made->get_error_message() . "\n"); exit(1); }
         echo $made[0];
-    ' "$ADMIN_USER")" || die 2 "creating the application password failed"
+    ' "$ADMIN_USER" "igny8 ($DIR)")" || die 2 "creating the application password failed"
     umask 077
     cat >"$CREDS" <<ENV
 WP_URL=$URL

@@ -11,6 +11,7 @@ unrelated leftovers; embedding vectors use k-means with k ≈ n / 8. Everything 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
 from sklearn.decomposition import TruncatedSVD
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
@@ -35,8 +37,12 @@ RANDOM_STATE = 0
 # Average cosine distance under which keyword groups are joined: 0.85 means members share,
 # on average, a similarity of 0.15 — one distinctive term in common, not just "running".
 LINK_DISTANCE = 0.85
-# A small group joins a bigger one only at this centroid similarity or above.
-JOIN_SIMILARITY = 0.05
+# A small group joins a bigger one only at this centroid similarity or above: sharing just a
+# niche-wide word ("running") gives about 0.06, sharing a distinctive one about 0.15.
+JOIN_SIMILARITY = 0.12
+# Small groups that joined nothing are grouped among themselves at this looser distance, so
+# leftovers that share any term end up together instead of one cluster per keyword.
+LEFTOVER_DISTANCE = 0.95
 _LSA_DIMS = 64
 
 Matrix = Any  # a row-normalised scipy CSR matrix or a dense numpy array
@@ -113,7 +119,14 @@ def partition(
         labels = _agglomerate(matrix, LINK_DISTANCE)
     else:
         labels = _kmeans(matrix, choose_k(n, target_size))
-    groups = _join_small(matrix, _groups_from_labels(labels), max_size)
+    groups, leftovers = _join_small(matrix, _groups_from_labels(labels), max_size)
+    if len(leftovers) > 1 and method == "agglomerative":
+        rows = np.sort(np.concatenate(leftovers))
+        regrouped = _groups_from_labels(_agglomerate(_rows(matrix, rows), LEFTOVER_DISTANCE))
+        leftovers = [rows[g] for g in regrouped]
+    # Last, a keyword still alone joins the cluster it shares most with, if it shares anything.
+    groups, alone = _join_small(matrix, groups + leftovers, max_size, min_size=2, threshold=1e-6)
+    groups = sorted(groups + alone, key=lambda g: int(g[0]))
     return _split_large(matrix, groups, max_size)
 
 
@@ -164,7 +177,10 @@ def _kmeans(matrix: Matrix, k: int) -> np.ndarray:
             batch_size=4096,
             random_state=RANDOM_STATE,
         )
-    return np.asarray(model.fit_predict(matrix))
+    with warnings.catch_warnings():
+        # Fewer distinct points than k (duplicate keywords) is handled by the callers.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return np.asarray(model.fit_predict(matrix))
 
 
 def _coarse_blocks(matrix: Matrix, depth: int) -> list[np.ndarray]:
@@ -201,27 +217,33 @@ def _centroids(matrix: Matrix, groups: Sequence[Sequence[int]]) -> Matrix:
     return normalize(member @ matrix)
 
 
-def _join_small(matrix: Matrix, groups: list[np.ndarray], max_size: int) -> list[np.ndarray]:
-    """Fold each group below MIN_SIZE into the most similar bigger group that has room."""
-    small = [g for g in groups if len(g) < MIN_SIZE]
-    large = [list(g) for g in groups if len(g) >= MIN_SIZE]
+def _join_small(
+    matrix: Matrix,
+    groups: list[np.ndarray],
+    max_size: int,
+    min_size: int = MIN_SIZE,
+    threshold: float = JOIN_SIMILARITY,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Fold each group below min_size into the most similar bigger group that has room, if
+    their centroids reach the threshold; returns (groups, small groups that stayed apart)."""
+    small = [g for g in groups if len(g) < min_size]
+    large = [list(g) for g in groups if len(g) >= min_size]
     if not small or not large:
-        return groups
+        return [g for g in groups if len(g) >= min_size], small
     sims = _centroids(matrix, small) @ _centroids(matrix, large).T
     sims = sims.toarray() if sp.issparse(sims) else np.asarray(sims)
-    kept: list[np.ndarray] = []
+    apart: list[np.ndarray] = []
     for group, group_sims in zip(small, sims, strict=True):
         for target in np.argsort(-group_sims, kind="stable"):
-            if group_sims[target] < JOIN_SIMILARITY:
-                kept.append(group)  # close to nothing: a topic of its own
+            if group_sims[target] < threshold:
+                apart.append(group)  # close to nothing: a topic of its own
                 break
             if len(large[target]) + len(group) <= max_size:
                 large[target].extend(int(r) for r in group)
                 break
         else:
-            kept.append(group)
-    merged = [np.sort(np.asarray(g)) for g in large] + kept
-    return sorted(merged, key=lambda g: int(g[0]))
+            apart.append(group)
+    return [np.sort(np.asarray(g)) for g in large], apart
 
 
 def _split_large(

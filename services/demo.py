@@ -28,20 +28,35 @@ def create_demo_site(keywords: int | None = None, balance: int = 1_000_000) -> t
             account = Account(name=DEMO_ACCOUNT)
             s.add(account)
             s.flush()
-        credits.top_up(s, account.id, max(balance - account.credits_balance, 0),
-                       key=f"demo-top-up:{account.id}:{account.credits_balance}")
-        n = s.exec(select(func.count()).select_from(Site).where(
-            Site.account_id == account.id)).one()
-        site = Site(account_id=account.id, name=f"Trail & Peak Running (demo #{n + 1})",
-                    domain="trailandpeak.example")
+        credits.top_up(
+            s,
+            account.id,
+            max(balance - account.credits_balance, 0),
+            key=f"demo-top-up:{account.id}:{account.credits_balance}",
+        )
+        n = s.exec(
+            select(func.count()).select_from(Site).where(Site.account_id == account.id)
+        ).one()
+        site = Site(
+            account_id=account.id,
+            name=f"Trail & Peak Running (demo #{n + 1})",
+            domain="trailandpeak.example",
+        )
         s.add(site)
         s.flush()
         s.add(AutomationConfig(account_id=account.id, site_id=site.id))
         for r in rows:
-            s.add(Keyword(
-                account_id=account.id, site_id=site.id, text=r["keyword"].strip(),
-                normalized=" ".join(r["keyword"].lower().split()), volume=int(r["volume"] or 0),
-                difficulty=int(r["difficulty"] or 0), cpc=float(r["cpc"] or 0),
-                intent=r["intent"] or "informational", country=r.get("country") or None,
-            ))
+            s.add(
+                Keyword(
+                    account_id=account.id,
+                    site_id=site.id,
+                    text=r["keyword"].strip(),
+                    normalized=" ".join(r["keyword"].lower().split()),
+                    volume=int(r["volume"] or 0),
+                    difficulty=int(r["difficulty"] or 0),
+                    cpc=float(r["cpc"] or 0),
+                    intent=r["intent"] or "informational",
+                    country=r.get("country") or None,
+                )
+            )
         return account.id, site.id, len(rows)  # type: ignore[return-value]

@@ -70,4 +70,6 @@ def estimate_run(
         carried = _made_by(stage, projected)
     total = sum(s.credits for s in out)
     balance = credits.balance(session, account_id)
-    return RunEstimate(stages=out, total_credits=total, balance=balance, sufficient=total <= balance)
+    return RunEstimate(
+        stages=out, total_credits=total, balance=balance, sufficient=total <= balance
+    )

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import insert
-from sqlmodel import Session, col, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col
 
 from core.errors import ValidationError
 from core.status import Intent, KeywordStatus
@@ -149,6 +150,7 @@ class _Importer:
         self.batch: list[dict[str, Any]] = []
         self.rows = 0
         self.on_progress = on_progress
+        self.dialect = session.get_bind().dialect.name
 
     def add(self, line: int, values: dict[str, Any]) -> None:
         self.rows += 1
@@ -172,18 +174,11 @@ class _Importer:
             self.flush()
 
     def flush(self) -> None:
+        """Insert the batch; rows the site already has are skipped by the unique index."""
         if not self.batch:
             return
-        existing = set(
-            self.session.exec(
-                select(Keyword.normalized).where(
-                    Keyword.site_id == self.site_id,
-                    col(Keyword.normalized).in_([r["normalized"] for r in self.batch]),
-                )
-            ).all()
-        )
         now = utcnow()
-        new = [
+        rows = [
             {
                 **r,
                 "account_id": self.account_id,
@@ -193,12 +188,18 @@ class _Importer:
                 "created_at": now,
             }
             for r in self.batch
-            if r["normalized"] not in existing
         ]
-        self.tally.duplicates_existing += len(self.batch) - len(new)
-        if new:
-            self.session.execute(insert(Keyword), new)
-            self.tally.created += len(new)
+        # INSERT .. ON CONFLICT DO NOTHING RETURNING: one statement per batch on both databases,
+        # and a concurrent import of the same keyword cannot make this one fail.
+        insert = postgresql_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(Keyword)
+            .on_conflict_do_nothing(index_elements=["site_id", "normalized"])
+            .returning(col(Keyword.id))
+        )
+        created = len(self.session.execute(statement, rows).all())
+        self.tally.created += created
+        self.tally.duplicates_existing += len(rows) - created
         self.batch = []
         if self.on_progress:
             self.on_progress(self.rows)
@@ -247,7 +248,7 @@ def _header(cells: list[str]) -> list[str | None] | None:
 def csv_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, values) of a CSV file, with or without a header, read in chunks."""
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")  # type: ignore[type-var]
-    reader = csv.reader(text)
+    reader = csv.reader(text, strict=True)
     columns: list[str | None] = list(COLUMNS)
     header_checked = False
     last_line = 0

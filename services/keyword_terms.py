@@ -9,13 +9,13 @@ import re
 from collections.abc import Iterable
 
 
-def _word_set(block: str) -> frozenset[str]:
+def word_set(block: str) -> frozenset[str]:
     """A set of words written as one whitespace-separated block (easier to read and edit)."""
     return frozenset(block.split())
 
 
 # Function words: they carry no topic.
-STOPWORDS: frozenset[str] = _word_set(
+STOPWORDS: frozenset[str] = word_set(
     """a an the and or but nor of to for in on at by with without from into onto over under
     about above after before between during through than then so as if is are was were be been
     being am do does did doing have has had having i me my we our you your he she it its they
@@ -28,7 +28,7 @@ STOPWORDS: frozenset[str] = _word_set(
 # Modifiers searchers add to almost any topic: they say how or for whom, not what, so they must
 # not pull unrelated keywords together ("best trail shoes" and "best gps watch" are different
 # topics, and so are "yoga for beginners" and "golf for beginners").
-MODIFIERS: frozenset[str] = _word_set(
+MODIFIERS: frozenset[str] = word_set(
     """best top cheap cheapest affordable good great better new latest near buy review reviews
     guide guides tip tips idea ideas list lists example examples free online pdf sale sales
     deal deals discount coupon clearance price prices cost explained vs beginner beginners
@@ -38,7 +38,7 @@ MODIFIERS: frozenset[str] = _word_set(
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['’\-][a-z0-9]+)*")
 _YEAR_OR_NUMBER_RE = re.compile(r"^\d+$")
 # Words that end in "s" without being plurals; stemming them would merge unrelated words.
-_NOT_PLURAL: frozenset[str] = _word_set(
+_NOT_PLURAL: frozenset[str] = word_set(
     """gps news series species bus gas plus lens yes less loss boss class glass grass pass
     canvas bias chaos atlas christmas always sometimes analysis basis crisis thesis tennis
     fitness wellness business witness wilderness success access"""

@@ -123,7 +123,7 @@ def _upload_images(
 
 
 def _sync_terms(
-    session: Session, client: WordPressClient, content: Content, out: PublishOutcome
+    session: Session, client: WordPressClient, site: Site, content: Content, out: PublishOutcome
 ) -> dict[str, list[int]]:
     """Find or create the article's categories and tags; link them to the content."""
     wanted: dict[str, list[int]] = {"category": [], "tag": []}
@@ -135,7 +135,7 @@ def _sync_terms(
                 continue
             seen.add(name.strip().casefold())
             term = client.find_or_create_term(kind, name.strip())
-            row = upsert_taxonomy(session, content, kind, term.id, term.name, term.slug)
+            row = upsert_taxonomy(session, site, kind, term.id, term.name, term.slug)
             wanted[kind].append(term.id)
             taxonomy_ids.append(row.id or 0)
     link_taxonomies(session, content.id or 0, taxonomy_ids)
@@ -145,17 +145,17 @@ def _sync_terms(
 
 
 def upsert_taxonomy(
-    session: Session, content: Content, kind: str, external_id: int, name: str, slug: str
+    session: Session, site: Site, kind: str, external_id: int, name: str, slug: str
 ) -> ContentTaxonomy:
     """The site's ContentTaxonomy row for a WordPress term, by term id, else by slug."""
     by_site = select(ContentTaxonomy).where(
-        ContentTaxonomy.site_id == content.site_id, ContentTaxonomy.type == kind
+        ContentTaxonomy.site_id == site.id, ContentTaxonomy.type == kind
     )
     row = session.exec(by_site.where(ContentTaxonomy.external_id == external_id)).first()
     row = row or session.exec(by_site.where(ContentTaxonomy.slug == slug)).first()
     if row is None:
         row = ContentTaxonomy(
-            account_id=content.account_id, site_id=content.site_id, type=kind, name=name, slug=slug
+            account_id=site.account_id, site_id=site.id or 0, type=kind, name="", slug=""
         )
     row.name, row.slug, row.external_id = name[:200], slug[:200], external_id
     session.add(row)
@@ -222,7 +222,7 @@ def publish_content(
         with (factory or client_factory())(site) as client:
             _upload_images(session, client, content, images, out, beat)
             beat("Finding or creating categories and tags")
-            terms = _sync_terms(session, client, content, out)
+            terms = _sync_terms(session, client, site, content, out)
             featured = next(
                 (i.external_media_id for i in images if i.kind == ImageKind.FEATURED), None
             )
@@ -252,6 +252,11 @@ def publish_content(
                 post_id = int(found["id"]) if found else None
                 post = _save_post(client, post_id, data)
                 out.created = post_id is None
+            if wp_status == PublishStatus.PUBLISH and post.get("status") == PublishStatus.FUTURE:
+                # WordPress's clock is behind ours and scheduled what is due now: date it with
+                # WordPress's own "now" (the modification time it just wrote).
+                data["date_gmt"] = post.get("modified_gmt")
+                post = _save_post(client, int(post["id"]), data)
         out.post_id = int(post["id"])
         out.post_url = str(post.get("link") or "")
         out.wp_status = str(post.get("status") or wp_status)

@@ -149,9 +149,7 @@ def _stage_key(key: str) -> str:
         return str(int(key))
     if key in STAGE_BY_NAME:
         return str(int(STAGE_BY_NAME[key]))
-    raise ValidationError(
-        f"Unknown stage {key!r}: use 1-7 or a stage name", details={"stage": key}
-    )
+    raise ValidationError(f"Unknown stage {key!r}: use 1-7 or a stage name", details={"stage": key})
 
 
 def automation_config(session: Session, site: Site) -> AutomationConfig:

@@ -9,11 +9,13 @@ requests and faults injected from the test.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -52,7 +54,7 @@ class Recorded:
 
     @property
     def schema_name(self) -> str:
-        return self.body.get("response_format", {}).get("json_schema", {}).get("name", "")
+        return str(self.body.get("response_format", {}).get("json_schema", {}).get("name", ""))
 
 
 @dataclass
@@ -62,6 +64,8 @@ class FakeOpenAI:
     api_key: str = "sk-test-SECRET0123456789abcdef"
     latency: float = 0.0  # seconds added to every answer
     model_suffix: str = ""  # e.g. "-2024-07-18": answers name a dated snapshot, like OpenAI's
+    # Per schema name, a function that edits the built answer in place before it is sent.
+    edits: dict[str, Callable[[dict[str, Any]], None]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     _faults: deque[Fault] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -102,7 +106,8 @@ class FakeOpenAI:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
+        threading.Thread(target=serve, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -142,7 +147,8 @@ class FakeOpenAI:
             return _Reply(200, _embeddings(body, self.model_suffix))
         if endpoint == "images":
             return _Reply(200, _images(body))
-        return _Reply(200, _chat(body, fault.kind if fault else None, self.model_suffix))
+        answer = _chat(body, fault.kind if fault else None, self.model_suffix, self.edits)
+        return _Reply(200, answer)
 
     def _http_fault(self, fault: Fault, body: dict[str, Any]) -> _Reply:
         if fault.kind == "rate_limit":
@@ -178,32 +184,37 @@ def _tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
-def _chat(body: dict[str, Any], fault: str | None, suffix: str) -> dict[str, Any]:
+def _chat(
+    body: dict[str, Any],
+    fault: str | None,
+    suffix: str,
+    edits: dict[str, Callable[[dict[str, Any]], None]],
+) -> dict[str, Any]:
     messages = body.get("messages", [])
     # The brief is in the first user message; a repair turn appends to the conversation.
     prompt = next((str(m["content"]) for m in messages if m.get("role") == "user"), "")
     spec = body.get("response_format", {}).get("json_schema", {})
     build = answers.BUILDERS.get(spec.get("name", ""))
-    value = (
-        build(prompt)
-        if build
-        else answers.minimal_instance(spec["schema"], spec["schema"].get("$defs", {}))
-    )
-    content: str | None = json.dumps(value)
+    schema = spec.get("schema", {})
+    value = build(prompt) if build else answers.minimal_instance(schema, schema.get("$defs", {}))
+    if edit := edits.get(spec.get("name", "")):
+        edit(value)
+    text = json.dumps(value)
     finish, refusal = "stop", None
     if fault == "schema_miss":
         value.pop(next(iter(value)))
-        content = json.dumps(value)
+        text = json.dumps(value)
     elif fault == "drop_item":
         items = next(v for v in value.values() if isinstance(v, list))
         items.pop()
-        content = json.dumps(value)
+        text = json.dumps(value)
     elif fault == "malformed_json":
-        content = content[: len(content) // 2] + "...}"
+        text = text[: len(text) // 2] + "...}"
     elif fault == "truncated":
-        content, finish = content[: len(content) // 2], "length"
+        text, finish = text[: len(text) // 2], "length"
     elif fault == "refusal":
-        content, refusal = None, "I'm sorry, I can't help with that request."
+        refusal = "I'm sorry, I can't help with that request."
+    content = None if refusal else text
     prompt_tokens = _tokens("".join(str(m.get("content") or "") for m in messages))
     completion_tokens = _tokens(content or refusal or "")
     message = {"role": "assistant", "content": content, "refusal": refusal}
@@ -267,7 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, reply: _Reply) -> None:
         is_json = not isinstance(reply.body, str)
-        data = (json.dumps(reply.body) if is_json else reply.body).encode()
+        data = (reply.body if isinstance(reply.body, str) else json.dumps(reply.body)).encode()
         try:
             self.send_response(reply.status)
             self.send_header("content-type", "application/json" if is_json else "text/html")

@@ -37,8 +37,9 @@ def cluster_labels(prompt: str) -> dict[str, Any]:
     existing = re.findall(r"^- (.+)$", prompt.split("Clusters to name:")[0], re.MULTILINE)
     clusters = []
     for number, keywords in re.findall(r"^Cluster (\d+): (.+)$", prompt, re.MULTILINE):
-        counts = Counter(w for w in _words(keywords) if w not in _STOP)
-        top = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:2]]
+        words = [w for w in _words(keywords) if w not in _STOP]
+        counts = Counter(words)
+        top = sorted(counts, key=lambda w: (-counts[w], words.index(w)))[:2]
         name = " ".join(top).title() or f"Topic {number}"
         name = next((e for e in existing if e.casefold() == name.casefold()), name)
         commercial = any(w in keywords.lower() for w in ("buy", "price", "best", "cheap"))

@@ -66,7 +66,7 @@ async def test_full_run_takes_keywords_to_reviewed_articles(client: Client, task
     site = seed_site(keywords=60)
     async with build_worker(client, settings_for(task_queue), task_queue):
         run_id = await start(client, task_queue, site)
-        result = await client.get_workflow_handle(run_id).result(result_type=RunProgress)
+        result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
     _, site_id = site
     assert result.status == "completed" and result.percentage == 100.0
     assert [s.status for s in result.stages] == ["completed"] * 7
@@ -107,7 +107,7 @@ async def test_pause_holds_and_resume_completes(client: Client, task_queue: str)
     provider.delay["generate_article"] = 0.15
     async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
         run_id = await start(client, task_queue, site)
-        handle = client.get_workflow_handle(run_id)
+        handle = client.get_workflow_handle(run_id, result_type=RunProgress)
         await wait_for(lambda: _stage_completed(client, run_id, 4, at_least=2))
         await handle.signal("pause")  # as the UI sends it: no input
         held = await wait_for(lambda: _settled(client, run_id))
@@ -119,7 +119,7 @@ async def test_pause_holds_and_resume_completes(client: Client, task_queue: str)
         with session_scope() as s:
             assert s.get(AutomationRun, run_id).status == "paused"
         await handle.signal("resume", {})
-        result = await handle.result(result_type=RunProgress)
+        result = await handle.result()
     assert result.status == "completed"
     assert_matches_db(result)
 
@@ -139,7 +139,7 @@ async def test_immediate_pause_requeues_in_flight_work(client: Client, task_queu
         assert count(StageItem, run_id=run_id, status="processing") == 0
         assert_matches_db(held)
         await runs.resume_run(client, run_id)
-        result = await client.get_workflow_handle(run_id).result(result_type=RunProgress)
+        result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
     assert result.status == "completed"
     _, site_id = site
     assert count(Content, site_id=site_id) == count(Task, site_id=site_id)
@@ -174,7 +174,7 @@ async def test_failed_item_is_listed_and_retry_completes_it(client: Client, task
         provider.fail_next_article = True  # a permanent (validation) error for one article
         run_id = await start(client, task_queue, site)
         await wait_for(lambda: _stage_failed(client, run_id, 4), timeout=60)
-        handle = client.get_workflow_handle(run_id)
+        handle = client.get_workflow_handle(run_id, result_type=RunProgress)
         page = await handle.query("stage_queue", StageQueueInput(stage=4, status="failed"),
                                   result_type=StageQueuePage)
         assert page.total == 1 and page.items[0].error_type == "ValidationError"
@@ -185,7 +185,7 @@ async def test_failed_item_is_listed_and_retry_completes_it(client: Client, task
         retried = await runs.retry_failed(client, run_id, stage=4)
         assert retried.requeued == 1
         gate.set()
-        result = await handle.result(result_type=RunProgress)
+        result = await handle.result()
     assert result.stages[3].failed == 0
     assert count(Content, site_id=site_id) == count(Task, site_id=site_id)
     assert count(Content, site_id=site_id, status="review") == count(Task, site_id=site_id)

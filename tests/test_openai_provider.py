@@ -4,10 +4,10 @@ every function's happy path, every fault class, repair, usage and cost, prompts,
 from __future__ import annotations
 
 import io
-import logging
 import re
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -15,7 +15,6 @@ from PIL import Image
 from core.config import Settings
 from core.errors import AIOutputError, AIProviderError, ProviderTimeoutError
 from services.ai import openai_provider
-from services.ai import prompts as P
 from services.ai.openai_provider import OpenAIProvider
 from services.ai.pricing import PriceTable
 from services.ai.schemas import (
@@ -42,14 +41,19 @@ TOPICS = {
 PRICES = PriceTable()
 
 
+def settings_with(values: dict[str, Any]) -> Settings:
+    """Settings from explicit values by their environment names (they win over the env)."""
+    return Settings(**values)
+
+
 def settings_for(fake: FakeOpenAI, **extra: object) -> Settings:
-    values = {
+    values: dict[str, Any] = {
         "OPENAI_BASE_URL": fake.base_url,
         "OPENAI_API_KEY": fake.api_key,
-        "OPENAI_TIMEOUT_SECONDS": 0.6,
+        "OPENAI_TIMEOUT_SECONDS": 1.0,
         **extra,
     }
-    return Settings(**values)  # type: ignore[arg-type]
+    return settings_with(values)
 
 
 @pytest.fixture
@@ -122,6 +126,21 @@ def test_cluster_keywords_groups_by_embeddings_and_links_ids(
     usage = result.usage
     assert usage.provider == "openai" and usage.tokens_in > embed_tokens and usage.tokens_out > 0
     assert usage.cost_usd > 0
+
+
+def test_clusters_the_model_names_alike_are_merged(
+    provider: OpenAIProvider, fake: FakeOpenAI
+) -> None:
+    def same_name(answer: dict[str, Any]) -> None:
+        for i, cluster in enumerate(answer["clusters"]):
+            cluster["name"] = "Outdoor Gear" if i % 2 == 0 else "outdoor gear "
+
+    fake.edits["ClusterLabelSet"] = same_name
+    kws = keywords()
+    result = provider.cluster_keywords(kws, [])
+    # One cluster per name (the database allows no twins), every keyword still in it once.
+    assert [d.name for d in result.value] == ["Outdoor Gear"]
+    assert sorted(result.value[0].keyword_ids) == [k.id for k in kws]
 
 
 def test_clustering_batches_embeddings_and_naming_calls(
@@ -263,7 +282,8 @@ def test_unreachable_endpoint_is_retryable() -> None:
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    settings = Settings(OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1", OPENAI_API_KEY="sk-x")  # type: ignore[call-arg]
+    url = f"http://127.0.0.1:{port}/v1"
+    settings = settings_with({"OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-x"})
     with pytest.raises(AIProviderError, match="Could not reach OpenAI") as caught:
         OpenAIProvider.from_settings(settings).generate_ideas(cluster_brief())
     assert caught.value.retryable
@@ -298,7 +318,7 @@ def test_refused_requests_are_not_retryable(
 
 
 def test_missing_key_without_a_base_url_is_a_clear_permanent_error() -> None:
-    settings = Settings(OPENAI_API_KEY=None, OPENAI_BASE_URL=None)  # type: ignore[call-arg]
+    settings = settings_with({"OPENAI_API_KEY": None, "OPENAI_BASE_URL": None})
     with pytest.raises(AIProviderError, match="OPENAI_API_KEY is not set") as caught:
         OpenAIProvider.from_settings(settings)
     assert not caught.value.retryable

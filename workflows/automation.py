@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.progress import build_progress, queue_page
 
+SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 MAX_FAILED_KEPT = 500  # failures listed in the workflow's state; the database has them all
 RECENT_KEPT = 50
 SHORT = dict(start_to_close_timeout=timedelta(minutes=2),
@@ -88,6 +89,8 @@ class AutomationRunWorkflow:
         self.inflight: dict[int, InFlight] = {}
         self.flags = Flags()
         self.status = "paused" if self.s.paused else "running"
+        # The workflow id is the run id; a schedule's runs get ids Temporal makes for them.
+        self.run_id = workflow.info().workflow_id
 
     # --- the run --------------------------------------------------------------------------------
 
@@ -98,11 +101,12 @@ class AutomationRunWorkflow:
             begun = await workflow.execute_activity_method(
                 StageActivities.begin_run,
                 BeginRunInput(
-                    run_id=inp.run_id, account_id=inp.account_id, site_id=inp.site_id,
+                    run_id=self.run_id, account_id=inp.account_id, site_id=inp.site_id,
                     trigger=inp.trigger, kind="manual" if inp.manual else "automation",
                     stages=inp.options.stages,
                     manual_stage=inp.manual.stage if inp.manual else None,
                     retry_of=inp.retry_of,
+                    scheduled_for=self._scheduled_time(),
                 ),
                 **SHORT,
             )
@@ -182,6 +186,10 @@ class AutomationRunWorkflow:
             await workflow.wait_condition(lambda: self.flags.wake)
             self.flags.wake = False
 
+    def _scheduled_time(self) -> datetime | None:
+        """The logical time a schedule started this run for (None when not scheduled)."""
+        return workflow.info().typed_search_attributes.get(SCHEDULED_START)
+
     # --- planning and batches -------------------------------------------------------------------
 
     def _window(self, stage: int) -> int:
@@ -198,7 +206,7 @@ class AutomationRunWorkflow:
         return await workflow.execute_activity_method(
             StageActivities.plan_stage,
             PlanStageInput(
-                run_id=self.inp.run_id, account_id=self.inp.account_id,
+                run_id=self.run_id, account_id=self.inp.account_id,
                 site_id=self.inp.site_id, stage=stage, window=self._window(stage),
                 manual_item_ids=manual.item_ids if manual and manual.stage == stage else None,
                 first=first,
@@ -247,7 +255,7 @@ class AutomationRunWorkflow:
         try:
             result = await workflow.execute_activity_method(
                 StageActivities.process_batch,
-                BatchInput(run_id=self.inp.run_id, account_id=self.inp.account_id,
+                BatchInput(run_id=self.run_id, account_id=self.inp.account_id,
                            site_id=self.inp.site_id, stage=flight.stage, batch_no=batch_no,
                            item_ids=ids),
                 start_to_close_timeout=timedelta(minutes=30),
@@ -263,7 +271,7 @@ class AutomationRunWorkflow:
             # Ask the database what happened to each item (some may have completed).
             statuses = await workflow.execute_activity_method(
                 StageActivities.mark_items,
-                MarkItemsInput(run_id=self.inp.run_id, stage=flight.stage, item_ids=ids,
+                MarkItemsInput(run_id=self.run_id, stage=flight.stage, item_ids=ids,
                                status="pending" if cancelled else "failed", error=error),
                 **SHORT,
             )
@@ -342,7 +350,7 @@ class AutomationRunWorkflow:
         return s.stage_order[s.position] if s.position < len(s.stage_order) else None
 
     def _progress(self) -> RunProgress:
-        return build_progress(self.inp, self.s, self.status, self._current_stage(),
+        return build_progress(self.run_id, self.inp, self.s, self.status, self._current_stage(),
                               self.inflight, self.flags.timings, workflow.now())
 
     def _upsert_search_attributes(self) -> None:
@@ -361,7 +369,7 @@ class AutomationRunWorkflow:
         result = await workflow.execute_activity_method(
             StageActivities.record_run,
             RecordRunInput(
-                run_id=self.inp.run_id, status=self.status, current_stage=self._current_stage(),
+                run_id=self.run_id, status=self.status, current_stage=self._current_stage(),
                 pause_reason=self.s.pause_reason, progress=progress.model_dump(mode="json"),
                 error=self.s.error, finished=finished,
             ),
@@ -383,7 +391,7 @@ class AutomationRunWorkflow:
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         await workflow.execute_activity_method(
-            StageActivities.release_run_items, RunRef(run_id=self.inp.run_id), **SHORT
+            StageActivities.release_run_items, RunRef(run_id=self.run_id), **SHORT
         )
         self.status = "cancelled"
         for st in self.s.stages.values():
@@ -445,7 +453,7 @@ class AutomationRunWorkflow:
                 continue
             statuses = await workflow.execute_activity_method(
                 StageActivities.mark_items,
-                MarkItemsInput(run_id=self.inp.run_id, stage=number,
+                MarkItemsInput(run_id=self.run_id, stage=number,
                                item_ids=[f.id for f in wanted], status="pending",
                                only_from_failed=True),
                 **SHORT,

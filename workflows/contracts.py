@@ -45,7 +45,8 @@ class ManualSelection(BaseModel):
 
 
 class RunInput(BaseModel):
-    run_id: str
+    # Informational: the workflow id is the run id (a schedule's runs get generated ids).
+    run_id: str = ""
     account_id: int
     site_id: int
     trigger: str = "api"
@@ -217,6 +218,7 @@ class BeginRunInput(BaseModel):
     stages: list[int]
     manual_stage: int | None = None
     retry_of: str | None = None
+    scheduled_for: datetime | None = None
 
 
 class BeginRunResult(BaseModel):

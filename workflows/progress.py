@@ -55,6 +55,7 @@ def _stage_progress(st: StageState, flights: list[Flight], seconds_spent: float)
 
 
 def build_progress(
+    run_id: str,
     inp: RunInput,
     s: RunState,
     status: str,
@@ -82,7 +83,7 @@ def build_progress(
     if error is None:
         error = next((p.error for p in reversed(stages) if p.error), None)
     return RunProgress(
-        run_id=inp.run_id, kind="manual" if inp.manual else "automation", site_id=inp.site_id,
+        run_id=run_id, kind="manual" if inp.manual else "automation", site_id=inp.site_id,
         status=status, paused=s.paused, pause_reason=s.pause_reason,
         current_stage=current_stage, percentage=round(min(percentage, 100.0), 1),
         stages=stages, credits_used=s.credits_used, error=error, started_at=s.started_at,

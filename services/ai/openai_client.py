@@ -96,7 +96,8 @@ class OpenAIGateway:
         """The domain error for an HTTP error answer."""
         status, code = exc.status_code, exc.code or ""
         said = self.scrub(_server_message(exc))
-        details = {"status_code": status, "code": code or None, "request_id": exc.request_id}
+        details: dict[str, object] = {"status_code": status, "code": code or None}
+        details["request_id"] = exc.request_id
         if status == 429 and code == "insufficient_quota":
             msg = "OpenAI quota exhausted (429 insufficient_quota): check the account's billing"
             return AIProviderError(msg, retryable=False, details=details)
@@ -123,7 +124,9 @@ class OpenAIGateway:
 
     # --- calls ----------------------------------------------------------------------------------
 
-    def _send(self, what: str, method: Callable[..., Any], **kwargs: Any) -> tuple[Any, dict]:
+    def _send(
+        self, what: str, method: Callable[..., Any], **kwargs: Any
+    ) -> tuple[Any, dict[str, Any]]:
         """The raw response and its JSON body; a body that is not a JSON object (a proxy's error
         page) would otherwise surface as an AttributeError from deep inside the client."""
         with self.errors(what):
@@ -226,11 +229,12 @@ class OpenAIGateway:
         if choice.message.refusal:
             refusal = self.scrub(choice.message.refusal)
             raise AIOutputError(f"The model refused the {name} request: {refusal}", details=spent)
-        if choice.message.parsed is None:
+        parsed: M | None = choice.message.parsed
+        if parsed is None:
             raise ValueError("the answer was empty")
         if check is not None:
-            check(choice.message.parsed)
-        return choice.message.parsed
+            check(parsed)
+        return parsed
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
@@ -259,7 +263,7 @@ def _server_message(exc: openai.APIStatusError) -> str:
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return inner["message"]
+            return str(inner["message"])
     return ""
 
 

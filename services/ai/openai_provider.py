@@ -38,6 +38,9 @@ from services.clustering import cluster_vectors
 EMBEDDING_BATCH = 512  # inputs per embeddings call (the API takes up to 2048)
 CLUSTERS_PER_NAMING_CALL = 20
 KEYWORDS_SHOWN_PER_CLUSTER = 30  # the most searched; enough to name a cluster, bounded prompt
+# Existing cluster names offered for reuse per naming call. A site with thousands of clusters
+# would otherwise pay for all of their names in every call; this run's own names go first.
+EXISTING_NAMES_SHOWN = 300
 
 # Sizes each image model accepts; other models get the requested size as is.
 IMAGE_SIZES: dict[str, tuple[tuple[int, int], ...]] = {
@@ -113,7 +116,8 @@ class OpenAIProvider:
         chat_in = chat_out = 0
         for start in range(0, len(groups), CLUSTERS_PER_NAMING_CALL):
             batch = groups[start : start + CLUSTERS_PER_NAMING_CALL]
-            answer = self._name_clusters(batch, by_id, list(names_in_use.values()))
+            offered = [d.name for d in drafts.values()] + [c.name for c in existing]
+            answer = self._name_clusters(batch, by_id, offered[:EXISTING_NAMES_SHOWN])
             chat_in, chat_out = chat_in + answer.tokens_in, chat_out + answer.tokens_out
             for label in answer.value.clusters:
                 ids = batch[label.number - 1]

@@ -98,4 +98,3 @@ class StageService:
     ) -> dict[str, int]:
         """Write the results (not committed here); returns counters for the stage result."""
         raise NotImplementedError
-

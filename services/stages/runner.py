@@ -226,11 +226,13 @@ def settle_items(inp: MarkItemsInput) -> dict[str, list[int]]:
     else:
         source = (GS.PROCESSING, GS.PENDING, GS.QUEUED)
     with session_scope() as session:
-        set_status(session, inp.run_id, inp.stage, inp.item_ids, inp.status, inp.error,
-                   only_from=source)
+        set_status(
+            session, inp.run_id, inp.stage, inp.item_ids, inp.status, inp.error, only_from=source
+        )
         rows = session.exec(
             select(StageItem.item_id, StageItem.status).where(
-                StageItem.run_id == inp.run_id, StageItem.stage == inp.stage,
+                StageItem.run_id == inp.run_id,
+                StageItem.stage == inp.stage,
                 col(StageItem.item_id).in_(inp.item_ids),
             )
         ).all()
@@ -274,7 +276,8 @@ def _start_items(ctx: StageContext, ids: list[int]) -> dict[int, StageItem]:
             )
         ).all()
         for row in rows:
-            if row.status != GS.COMPLETED:
+            # Items an earlier attempt of this batch finished (or failed for good) stay so.
+            if row.status not in (GS.COMPLETED, GS.FAILED):
                 row.status = GS.PROCESSING
                 row.attempts += 1
                 row.updated_at = datetime.now(UTC)
@@ -307,6 +310,13 @@ def process_batch(
             continue  # not in this run's queue (cannot happen through the workflow)
         if row.status == GS.COMPLETED:
             outcomes.append(ItemOutcome(id=item_id, status="completed", attempts=row.attempts))
+            continue
+        if row.status == GS.FAILED:
+            error = ErrorInfo(error_type=row.error_type or "Error",
+                              error_message=row.error_message or "", retryable=False,
+                              action="fix_input")
+            outcomes.append(ItemOutcome(id=item_id, status="failed", error=error,
+                                        attempts=row.attempts))
             continue
         if is_cancelled():
             _requeue(ctx, ids[index:])

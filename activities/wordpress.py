@@ -1,0 +1,194 @@
+"""The WordPress activities: thin wrappers that hand ids to services.publishing / services.wp_sync.
+
+Credentials are decrypted inside these activities (through the client factory) and never appear
+in an input, a result or a log line. Every WordPress failure becomes an ApplicationError of type
+"WordPressError", retryable exactly when the failure is transient.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.errors import to_application_error
+from core.errors import Igny8Error, WordPressError
+from integrations.wordpress.diagnostics import ConnectionReport
+from integrations.wordpress.errors import WordPressUnavailableError
+from services import publishing, wp_connection, wp_sync
+from workflows.wp_contracts import (
+    ACT_CHECK_PUBLISHABLE,
+    ACT_FINISH_SYNC,
+    ACT_MARK_MISSING,
+    ACT_PUBLISH_CONTENT,
+    ACT_SYNC_PAGE,
+    ACT_SYNC_SINCE,
+    ACT_TEST_CONNECTION,
+    CheckPublishableInput,
+    FinishSyncInput,
+    MarkMissingResult,
+    PublishResult,
+    PublishStepInput,
+    SiteRef,
+    SyncPageInput,
+    SyncPageResult,
+    SyncSinceInput,
+    SyncSinceResult,
+)
+
+T = TypeVar("T")
+# Background heartbeat period: a slow WordPress request must not look like a dead worker.
+HEARTBEAT_EVERY_SECONDS = 2.0
+
+
+def to_wordpress_application_error(exc: Igny8Error) -> ApplicationError:
+    """WordPress errors as one Temporal type; other domain errors as activities/errors maps."""
+    if not isinstance(exc, WordPressError):
+        return to_application_error(exc)
+    delay = None
+    if isinstance(exc, WordPressUnavailableError) and exc.retry_after_seconds:
+        delay = timedelta(seconds=exc.retry_after_seconds)  # honour Retry-After on 429/503
+    return ApplicationError(
+        exc.message,
+        {
+            "action": exc.action,
+            "kind": type(exc).__name__,
+            "status_code": exc.status_code,
+            "details": exc.details,
+        },
+        type="WordPressError",
+        non_retryable=not exc.retryable,
+        next_retry_delay=delay,
+    )
+
+
+@contextmanager
+def _heartbeating() -> Iterator[Callable[[str], None]]:
+    """Heartbeat from a side thread while the activity works; yields a `beat(message)`."""
+    last = {"details": ""}
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(HEARTBEAT_EVERY_SECONDS):
+            activity.heartbeat(last["details"])
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(loop,), daemon=True)
+    thread.start()
+
+    def beat(message: str) -> None:
+        last["details"] = message
+        activity.heartbeat(message)
+
+    try:
+        yield beat
+    finally:
+        stop.set()
+
+
+def _mapped(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except Igny8Error as exc:
+        raise to_wordpress_application_error(exc) from exc
+
+
+class WordPressActivities:
+    """Registered as bound methods; the HTTP timeout (and, in tests, the transport) is injected."""
+
+    def __init__(self, factory: wp_connection.ClientFactory | None = None) -> None:
+        self.factory = factory or wp_connection.client_factory()
+
+    @activity.defn(name=ACT_TEST_CONNECTION)
+    def test_wordpress_connection(self, inp: SiteRef) -> ConnectionReport:
+        """Reachability, credentials, role and capabilities of the site's WordPress."""
+        return _mapped(
+            lambda: wp_connection.check_site_connection(inp.account_id, inp.site_id, self.factory)
+        )
+
+    @activity.defn(name=ACT_CHECK_PUBLISHABLE)
+    def check_publishable(self, inp: CheckPublishableInput) -> None:
+        """Refuse an article that is already published (unless updating) or incomplete."""
+        _mapped(
+            lambda: publishing.check_content(
+                inp.account_id, inp.site_id, inp.content_id, inp.update
+            )
+        )
+
+    @activity.defn(name=ACT_PUBLISH_CONTENT)
+    def publish_content(self, inp: PublishStepInput) -> PublishResult:
+        """Upload images, set terms, create or update the post; every id stored on arrival."""
+        with _heartbeating() as beat:
+            out = _mapped(
+                lambda: publishing.publish_content(
+                    inp.account_id,
+                    inp.site_id,
+                    inp.content_id,
+                    status=inp.status,
+                    publish_at=inp.publish_at,
+                    factory=self.factory,
+                    heartbeat=beat,
+                )
+            )
+        activity.logger.info(
+            "content %s -> post %s (%s, %s)",
+            inp.content_id,
+            out.post_id,
+            out.wp_status,
+            "created" if out.created else "updated",
+        )
+        return PublishResult(**out.__dict__)
+
+    @activity.defn(name=ACT_SYNC_SINCE)
+    def wordpress_sync_since(self, inp: SyncSinceInput) -> SyncSinceResult:
+        """Where an incremental sync starts (None: from the beginning)."""
+        since = _mapped(lambda: wp_sync.sync_since(inp.account_id, inp.site_id, inp.full))
+        return SyncSinceResult(modified_after=since)
+
+    @activity.defn(name=ACT_SYNC_PAGE)
+    def sync_wordpress_page(self, inp: SyncPageInput) -> SyncPageResult:
+        """Import one page of posts."""
+        with _heartbeating() as beat:
+            beat(f"Importing page {inp.page}")
+            out = _mapped(
+                lambda: wp_sync.sync_page(
+                    inp.account_id,
+                    inp.site_id,
+                    inp.page,
+                    inp.per_page,
+                    inp.modified_after,
+                    self.factory,
+                )
+            )
+        return SyncPageResult(**out.__dict__)
+
+    @activity.defn(name=ACT_MARK_MISSING)
+    def mark_missing_wordpress_posts(self, inp: SiteRef) -> MarkMissingResult:
+        """Flag content whose post disappeared from WordPress."""
+        with _heartbeating() as beat:
+            missing, present = _mapped(
+                lambda: wp_sync.mark_missing_posts(inp.account_id, inp.site_id, self.factory, beat)
+            )
+        return MarkMissingResult(missing=missing, present=present)
+
+    @activity.defn(name=ACT_FINISH_SYNC)
+    def finish_wordpress_sync(self, inp: FinishSyncInput) -> None:
+        """Record when the sync started, for the next incremental one."""
+        _mapped(lambda: wp_sync.finish_sync(inp.account_id, inp.site_id, inp.started_at))
+
+    def all(self) -> list[Callable[..., object]]:
+        """Every activity of this class, for the worker."""
+        return [
+            self.test_wordpress_connection,
+            self.check_publishable,
+            self.publish_content,
+            self.wordpress_sync_since,
+            self.sync_wordpress_page,
+            self.mark_missing_wordpress_posts,
+            self.finish_wordpress_sync,
+        ]

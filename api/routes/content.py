@@ -1,0 +1,132 @@
+"""Articles and their images: list, read, edit; image files."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
+from sqlmodel import Session, col, select
+
+from api.deps import (
+    CurrentAccount,
+    ItemId,
+    PageDep,
+    SessionDep,
+    SettingsDep,
+    SiteId,
+    get_site_or_404,
+)
+from api.pagination import contains, paginate
+from core.errors import NotFoundError
+from models import Account, Content, Image
+from models.schemas import (
+    MAX_ID,
+    CleanStr,
+    ContentPublic,
+    ContentSummary,
+    ContentUpdate,
+    ImagePublic,
+    Page,
+)
+from services.editorial import edit_content
+
+router = APIRouter(tags=["content"])
+
+
+def _content_or_404(session: Session, account: Account, content_id: int) -> Content:
+    content = session.get(Content, content_id)
+    if content is None or content.account_id != account.id:
+        raise NotFoundError(f"Content {content_id} not found")
+    return content
+
+
+def image_public(image: Image) -> ImagePublic:
+    return ImagePublic(
+        **image.model_dump(exclude={"file_path", "url"}),
+        has_file=bool(image.file_path or image.url),
+        file_url=f"/api/v1/images/{image.id}/file" if image.file_path else image.url,
+    )
+
+
+@router.get("/sites/{site_id}/content", response_model=Page[ContentSummary])
+def list_content(
+    site_id: SiteId,
+    session: SessionDep,
+    account: CurrentAccount,
+    page: PageDep,
+    status: Annotated[
+        Literal["draft", "review", "approved", "published", "archived"] | None,
+        Query(description="Editorial status"),
+    ] = None,
+    cluster_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    source: Annotated[Literal["igny8", "wordpress"] | None, Query()] = None,
+    q: Annotated[CleanStr | None, Query(max_length=300, description="Title contains")] = None,
+) -> Page[ContentSummary]:
+    """The site's articles without their bodies, oldest first."""
+    site = get_site_or_404(session, account, site_id)
+    query = select(Content).where(Content.site_id == site.id)
+    if status:
+        query = query.where(Content.status == status)
+    if cluster_id is not None:
+        query = query.where(Content.cluster_id == cluster_id)
+    if source:
+        query = query.where(Content.source == source)
+    if q:
+        query = query.where(contains(Content.title, q))
+    return paginate(session, query, page, ContentSummary, col(Content.id))
+
+
+@router.get("/sites/{site_id}/images", response_model=Page[ImagePublic])
+def list_images(
+    site_id: SiteId,
+    session: SessionDep,
+    account: CurrentAccount,
+    page: PageDep,
+    content_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    kind: Annotated[Literal["featured", "in_article"] | None, Query()] = None,
+    has_file: Annotated[bool | None, Query(description="Whether the image was made")] = None,
+) -> Page[ImagePublic]:
+    """The site's image rows (prompts, and files once generated)."""
+    site = get_site_or_404(session, account, site_id)
+    query = select(Image).where(Image.site_id == site.id)
+    if content_id is not None:
+        query = query.where(Image.content_id == content_id)
+    if kind:
+        query = query.where(Image.kind == kind)
+    if has_file is not None:
+        made = col(Image.file_path).is_not(None) | col(Image.url).is_not(None)
+        query = query.where(made if has_file else ~made)
+    return paginate(session, query, page, ImagePublic, col(Image.id), image_public)
+
+
+@router.get("/content/{content_id}", response_model=ContentPublic)
+def read_content(content_id: ItemId, session: SessionDep, account: CurrentAccount) -> Content:
+    """One article with its HTML body."""
+    return _content_or_404(session, account, content_id)
+
+
+@router.patch("/content/{content_id}", response_model=ContentPublic)
+def update_content(
+    content_id: ItemId, body: ContentUpdate, session: SessionDep, account: CurrentAccount
+) -> Content:
+    """Edit an article; status moves draft → review → approved (or back, or to archived)."""
+    content = edit_content(_content_or_404(session, account, content_id), body)
+    session.add(content)
+    session.commit()
+    return content
+
+
+@router.get("/images/{image_id}/file", response_class=FileResponse)
+def image_file(
+    image_id: ItemId, session: SessionDep, account: CurrentAccount, settings: SettingsDep
+) -> FileResponse:
+    """The generated image file (PNG)."""
+    image = session.get(Image, image_id)
+    if image is None or image.account_id != account.id or not image.file_path:
+        raise NotFoundError(f"Image file {image_id} not found")
+    root = settings.data_dir.resolve()
+    path = (root / image.file_path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFoundError(f"Image file {image_id} not found")
+    return FileResponse(path)

@@ -1,0 +1,67 @@
+"""Live progress of a run as server-sent events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from api.deps import CurrentAccount, RunId, SessionDep, TemporalDep
+from services.progress_feed import follow_progress, is_finished
+from services.runs import get_run
+
+router = APIRouter(tags=["runs"])
+# The workflow is queried this often; an item finishing reaches the browser well within 1 s.
+POLL_SECONDS = 0.25
+RECONNECT_MS = 1000
+MAX_EVENT_ID = 2**53  # what a browser keeps exactly
+
+
+def _next_id(last_event_id: str | None) -> int:
+    """Ids continue from the client's Last-Event-ID, so they never go backwards."""
+    try:
+        last = int((last_event_id or "0").strip())
+    except ValueError:
+        last = 0
+    return min(max(last, 0), MAX_EVENT_ID) + 1
+
+
+@router.get(
+    "/runs/{run_id}/events",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream"}},
+)
+async def run_events(
+    run_id: RunId,
+    request: Request,
+    session: SessionDep,
+    account: CurrentAccount,
+    client: TemporalDep,
+    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+) -> EventSourceResponse:
+    """Server-sent events with the run's progress (the same JSON as GET /runs/{id}).
+
+    `event: progress` comes at once (a snapshot) and again whenever the progress changes;
+    `event: end` carries the final progress and closes the stream. Reconnecting with
+    `Last-Event-ID` gets a fresh snapshot at once, with ids continuing upwards."""
+    account_id = account.id
+    assert account_id is not None
+    run = get_run(session, run_id, account_id)
+    first_id = _next_id(last_event_id)
+
+    async def stream() -> AsyncIterator[ServerSentEvent]:
+        event_id = first_id
+        async for progress in follow_progress(client, run.id, account_id, POLL_SECONDS):
+            if await request.is_disconnected():
+                return
+            yield ServerSentEvent(
+                data=progress.model_dump_json(),
+                event="end" if is_finished(progress) else "progress",
+                id=str(event_id),
+                retry=RECONNECT_MS if event_id == first_id else None,
+            )
+            event_id += 1
+
+    return EventSourceResponse(stream(), ping=15, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,256 @@
+"""Automation runs and manual AI runs: start, estimate, list, read, steer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Annotated, Literal, TypeVar
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from sqlmodel import Session, col, select
+from temporalio.client import Client
+
+from api.deps import (
+    CurrentAccount,
+    PageDep,
+    RunId,
+    SessionDep,
+    SettingsDep,
+    SiteId,
+    TemporalDep,
+    get_site_or_404,
+)
+from api.pagination import paginate
+from core.errors import ConflictError, ValidationError
+from core.stages import MANUAL_AI_STAGES, STAGE_BY_NAME, STAGES
+from core.status import ACTIVE_RUN_STATUSES
+from models import Account, AutomationRun
+from models.run_schemas import (
+    EstimateRequest,
+    ManualRunRequest,
+    PauseRequest,
+    RetryRequest,
+    RetryResponse,
+    RunCreate,
+    RunEstimate,
+    RunStarted,
+    RunSummary,
+)
+from models.schemas import Page
+from services import runs as svc
+from services.estimates import estimate_run
+from services.progress_feed import load_run, progress_of
+from services.stages.registry import service_for
+from workflows.contracts import ManualSelection, RunProgress, StageQueuePage
+
+router = APIRouter(tags=["runs"])
+# How long a steering call waits for the workflow to answer before giving up with a 504.
+STEER_TIMEOUT_SECONDS = 10.0
+CANCEL_WAIT_SECONDS = 5.0
+ManualStageName = Literal[tuple(STAGES[s].name for s in MANUAL_AI_STAGES)]  # type: ignore[valid-type]
+T = TypeVar("T")
+
+
+async def _answer(call: Awaitable[T]) -> T:
+    try:
+        return await asyncio.wait_for(call, STEER_TIMEOUT_SECONDS)
+    except TimeoutError:
+        raise HTTPException(
+            504, "The run did not answer in time: is a worker running on its task queue?"
+        ) from None
+
+
+def _run(session: Session, account: Account, run_id: str) -> AutomationRun:
+    assert account.id is not None
+    return svc.get_run(session, run_id, account.id)
+
+
+async def _open_run(session: Session, account: Account, client: Client, run_id: str, verb: str):
+    run = _run(session, account, run_id)
+    if run.status not in ACTIVE_RUN_STATUSES or not await svc.is_open(client, run.id):
+        raise ConflictError(
+            f"Run {run.id} has ended ({run.status}): it cannot be {verb}",
+            details={"run_id": run.id, "status": run.status},
+        )
+    return run
+
+
+@router.post("/sites/{site_id}/runs", status_code=202, response_model=RunStarted)
+async def start_run(
+    site_id: SiteId,
+    session: SessionDep,
+    account: CurrentAccount,
+    client: TemporalDep,
+    settings: SettingsDep,
+    body: RunCreate | None = None,
+) -> RunStarted:
+    """Start an automation run of the site; 409 while the site already has an active run."""
+    site = get_site_or_404(session, account, site_id)
+    assert site.id is not None and account.id is not None
+    run_id = await svc.start_run(
+        client, settings, account_id=account.id, site_id=site.id, trigger="api",
+        stages=body.stages if body else None,
+    )
+    return RunStarted(run_id=run_id, status="running")
+
+
+@router.post("/sites/{site_id}/runs/estimate", response_model=RunEstimate)
+def estimate(
+    site_id: SiteId,
+    session: SessionDep,
+    account: CurrentAccount,
+    settings: SettingsDep,
+    body: EstimateRequest | None = None,
+) -> RunEstimate:
+    """Credits a run would need, per stage: items waiting now plus what earlier stages make."""
+    site = get_site_or_404(session, account, site_id)
+    assert site.id is not None and account.id is not None
+    stages = body.stages if body and body.stages else None
+    if stages is None:
+        stages = svc.run_options(session, site.id, settings).stages
+    return estimate_run(session, settings, account.id, site.id, stages)
+
+
+@router.get("/sites/{site_id}/runs", response_model=Page[RunSummary])
+def list_runs(
+    site_id: SiteId,
+    session: SessionDep,
+    account: CurrentAccount,
+    page: PageDep,
+    status: Annotated[
+        Literal["running", "paused", "completed", "failed", "cancelled", "skipped"] | None,
+        Query(),
+    ] = None,
+    kind: Annotated[Literal["automation", "manual"] | None, Query()] = None,
+) -> Page[RunSummary]:
+    """The site's runs, newest first."""
+    site = get_site_or_404(session, account, site_id)
+    query = select(AutomationRun).where(AutomationRun.site_id == site.id)
+    if status:
+        query = query.where(AutomationRun.status == status)
+    if kind:
+        query = query.where(AutomationRun.kind == kind)
+    order = (col(AutomationRun.started_at).desc(), col(AutomationRun.id).desc())
+    return paginate(session, query, page, RunSummary, order)
+
+
+@router.post("/sites/{site_id}/ai/{stage_name}", status_code=202, response_model=RunStarted)
+async def manual_run(
+    site_id: SiteId,
+    stage_name: Annotated[ManualStageName, Path(description="The stage to run on the items")],
+    body: ManualRunRequest,
+    session: SessionDep,
+    account: CurrentAccount,
+    client: TemporalDep,
+    settings: SettingsDep,
+) -> RunStarted:
+    """Run one AI stage on items you picked (keywords, clusters, tasks, articles or images
+    by the stage); read it like any run. 422 lists ids that are not the site's."""
+    site = get_site_or_404(session, account, site_id)
+    assert site.id is not None and account.id is not None
+    stage = STAGE_BY_NAME[stage_name]
+    ids = list(dict.fromkeys(body.ids))
+    found = service_for(stage).names(session, site.id, ids)
+    unknown = [i for i in ids if i not in found]
+    if unknown:
+        kind = STAGES[stage].item_kind
+        raise ValidationError(
+            f"{len(unknown)} of the ids are not {kind}s of site {site.id}",
+            details={"invalid_ids": unknown},
+        )
+    run_id = await svc.start_run(
+        client, settings, account_id=account.id, site_id=site.id, trigger="api",
+        manual=ManualSelection(stage=int(stage), item_ids=ids),
+    )
+    return RunStarted(run_id=run_id, status="running")
+
+
+@router.get("/runs/{run_id}", response_model=RunProgress)
+async def read_run(
+    run_id: RunId, session: SessionDep, account: CurrentAccount, client: TemporalDep
+) -> RunProgress:
+    """The run's progress (DESIGN §5): live while it runs, the final record after it ended."""
+    return await progress_of(client, _run(session, account, run_id))
+
+
+@router.get("/runs/{run_id}/stages/{stage}/queue", response_model=StageQueuePage)
+def stage_queue(
+    run_id: RunId,
+    stage: Annotated[int, Path(ge=1, le=7)],
+    session: SessionDep,
+    account: CurrentAccount,
+    page: PageDep,
+    status: Annotated[
+        Literal["pending", "processing", "completed", "failed"] | None,
+        Query(description="Only items with this generation status"),
+    ] = None,
+) -> StageQueuePage:
+    """A page of one stage's queue in the run: item id, name, status, attempts, error."""
+    run = _run(session, account, run_id)
+    return svc.queue_page(session, run.id, stage, status or "", page.offset, page.limit)
+
+
+@router.post("/runs/{run_id}/pause", response_model=RunProgress)
+async def pause(
+    run_id: RunId,
+    session: SessionDep,
+    account: CurrentAccount,
+    client: TemporalDep,
+    body: PauseRequest | None = None,
+) -> RunProgress:
+    """Pause: no new batch starts; batches in flight finish (drain) or are re-queued
+    (immediate). Answers with the progress after the pause took effect."""
+    run = await _open_run(session, account, client, run_id, "paused")
+    return await _answer(svc.pause_run(client, run.id, body.mode if body else "drain"))
+
+
+@router.post("/runs/{run_id}/resume", response_model=RunProgress)
+async def resume(
+    run_id: RunId, session: SessionDep, account: CurrentAccount, client: TemporalDep
+) -> RunProgress:
+    """Resume a paused run (after a top-up, if it paused for credits)."""
+    run = await _open_run(session, account, client, run_id, "resumed")
+    return await _answer(svc.resume_run(client, run.id))
+
+
+@router.post("/runs/{run_id}/cancel", response_model=RunProgress)
+async def cancel(
+    run_id: RunId, session: SessionDep, account: CurrentAccount, client: TemporalDep
+) -> RunProgress:
+    """Cancel the run: work in flight stops, unfinished items go back to waiting."""
+    run = await _open_run(session, account, client, run_id, "cancelled")
+    await _answer(svc.cancel_run(client, run.id))
+    deadline = asyncio.get_running_loop().time() + CANCEL_WAIT_SECONDS
+    while await svc.is_open(client, run.id):
+        if asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    return await progress_of(client, await asyncio.to_thread(load_run, run.id))
+
+
+@router.post("/runs/{run_id}/retry", response_model=RetryResponse)
+async def retry(
+    run_id: RunId,
+    session: SessionDep,
+    account: CurrentAccount,
+    client: TemporalDep,
+    settings: SettingsDep,
+    body: RetryRequest | None = None,
+) -> RetryResponse:
+    """Retry failed items (all, one stage's, or some ids): inside the run while it runs, as a
+    new run limited to them after it ended."""
+    run = _run(session, account, run_id)
+    body = body or RetryRequest()
+    working_id, result = await _answer(
+        svc.retry_run(
+            client, settings, run, trigger="api", stage=body.stage, item_ids=body.item_ids
+        )
+    )
+    progress = await progress_of(client, await asyncio.to_thread(load_run, working_id))
+    return RetryResponse(
+        run_id=working_id,
+        new_run=working_id != run.id,
+        requeued=result.requeued,
+        stages=result.stages,
+        progress=progress,
+    )

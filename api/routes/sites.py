@@ -1,0 +1,92 @@
+"""Sites: create, list, read, change, delete; and their automation settings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlmodel import col, select
+
+from api.deps import CurrentAccount, PageDep, SessionDep, SiteId, get_site_or_404
+from api.pagination import contains, paginate
+from models import Site
+from models.schemas import (
+    AutomationPublic,
+    AutomationUpdate,
+    CleanStr,
+    Page,
+    SiteCreate,
+    SitePublic,
+    SiteUpdate,
+)
+from services import sites as svc
+
+router = APIRouter(prefix="/sites", tags=["sites"])
+
+
+@router.post("", status_code=201, response_model=SitePublic)
+def create_site(body: SiteCreate, session: SessionDep, account: CurrentAccount) -> SitePublic:
+    """Create a site; a WordPress application password is stored encrypted, never returned."""
+    assert account.id is not None
+    site = svc.create_site(session, account.id, body)
+    session.commit()
+    return svc.site_public(session, site)
+
+
+@router.get("", response_model=Page[SitePublic])
+def list_sites(
+    session: SessionDep,
+    account: CurrentAccount,
+    page: PageDep,
+    q: Annotated[CleanStr | None, Query(max_length=200, description="Name contains")] = None,
+) -> Page[SitePublic]:
+    """The account's sites, oldest first."""
+    query = select(Site).where(Site.account_id == account.id)
+    if q:
+        query = query.where(contains(Site.name, q))
+    return paginate(
+        session, query, page, SitePublic, col(Site.id), lambda s: svc.site_public(session, s)
+    )
+
+
+@router.get("/{site_id}", response_model=SitePublic)
+def read_site(site_id: SiteId, session: SessionDep, account: CurrentAccount) -> SitePublic:
+    """One site, with its WordPress connection (without the password) and active run."""
+    return svc.site_public(session, get_site_or_404(session, account, site_id))
+
+
+@router.patch("/{site_id}", response_model=SitePublic)
+def update_site(
+    site_id: SiteId, body: SiteUpdate, session: SessionDep, account: CurrentAccount
+) -> SitePublic:
+    """Change the fields sent; `"wordpress": null` removes the WordPress connection."""
+    site = svc.update_site(session, get_site_or_404(session, account, site_id), body)
+    session.commit()
+    return svc.site_public(session, site)
+
+
+@router.delete("/{site_id}", status_code=204, response_class=Response)
+def delete_site(site_id: SiteId, session: SessionDep, account: CurrentAccount) -> Response:
+    """Delete the site and everything below it; 409 while it has an active run."""
+    svc.delete_site(session, get_site_or_404(session, account, site_id))
+    return Response(status_code=204)
+
+
+@router.get("/{site_id}/automation", response_model=AutomationPublic)
+def read_automation(
+    site_id: SiteId, session: SessionDep, account: CurrentAccount
+) -> AutomationPublic:
+    """The site's automation settings (stages, batch sizes, concurrency, publishing)."""
+    site = get_site_or_404(session, account, site_id)
+    return svc.automation_public(site, svc.automation_config(session, site))
+
+
+@router.put("/{site_id}/automation", response_model=AutomationPublic)
+def update_automation(
+    site_id: SiteId, body: AutomationUpdate, session: SessionDep, account: CurrentAccount
+) -> AutomationPublic:
+    """Set the automation settings sent (fields left out keep their value)."""
+    site = get_site_or_404(session, account, site_id)
+    config = svc.update_automation(session, site, body)
+    session.commit()
+    return svc.automation_public(site, config)

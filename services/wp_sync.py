@@ -1,0 +1,219 @@
+"""Importing posts from WordPress: one page at a time (so a workflow can drive, heartbeat and
+resume it), upserting Content by (site, WordPress post id) and mapping categories and tags."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.db import get_engine
+from core.status import ContentSource, EditorialStatus
+from integrations.wordpress.client import WordPressClient
+from models import Content, ContentTaxonomy, Site
+from models.base import utcnow
+from services.publishing import link_taxonomies, upsert_taxonomy
+from services.wp_connection import ClientFactory, client_factory, load_site
+from services.wp_markup import as_utc, parse_wp_datetime
+
+# Incremental syncs ask for posts modified since the last sync minus this window: it covers clock
+# skew between us and WordPress and posts saved while the previous sync was paging.
+SYNC_OVERLAP = timedelta(minutes=10)
+MAX_PER_PAGE = 100  # the REST API's own limit
+# WordPress post status → editorial status of an imported article.
+EDITORIAL_FROM_WP = {
+    "publish": EditorialStatus.PUBLISHED,
+    "private": EditorialStatus.PUBLISHED,
+    "future": EditorialStatus.APPROVED,
+    "draft": EditorialStatus.DRAFT,
+    "pending": EditorialStatus.REVIEW,
+}
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class SyncPageOutcome:
+    page: int
+    total_pages: int
+    total: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def sync_since(account_id: int, site_id: int, full: bool) -> datetime | None:
+    """`modified_after` for this sync: None (everything) on a full or a first sync."""
+    with Session(get_engine()) as session:
+        site = load_site(session, account_id, site_id)
+        if full or site.wp_last_sync_at is None:
+            return None
+        return as_utc(site.wp_last_sync_at) - SYNC_OVERLAP
+
+
+def _text(field: object) -> str:
+    """A post field that is `{"raw": ..., "rendered": ...}` in context=edit, or plain."""
+    if isinstance(field, dict):
+        raw = field.get("raw")
+        return str(raw) if raw is not None else html.unescape(str(field.get("rendered") or ""))
+    return str(field or "")
+
+
+def _terms_for(
+    session: Session, client: WordPressClient, site: Site, posts: list[dict[str, Any]]
+) -> dict[tuple[str, int], ContentTaxonomy]:
+    """ContentTaxonomy rows for every term the posts use, fetching unknown ones from WordPress."""
+    rows: dict[tuple[str, int], ContentTaxonomy] = {}
+    for kind, key in (("category", "categories"), ("tag", "tags")):
+        ids = sorted({int(i) for post in posts for i in post.get(key) or []})
+        if not ids:
+            continue
+        known = session.exec(
+            select(ContentTaxonomy).where(
+                ContentTaxonomy.site_id == site.id,
+                ContentTaxonomy.type == kind,
+                col(ContentTaxonomy.external_id).in_(ids),
+            )
+        ).all()
+        rows.update({(kind, row.external_id or 0): row for row in known})
+        missing = [i for i in ids if (kind, i) not in rows]
+        for start in range(0, len(missing), MAX_PER_PAGE):
+            chunk = missing[start : start + MAX_PER_PAGE]
+            terms, _pages = client.list_terms(kind, per_page=MAX_PER_PAGE, include=chunk)
+            for term in terms:
+                rows[(kind, term.id)] = upsert_taxonomy(
+                    session, site, kind, term.id, term.name, term.slug
+                )
+    return rows
+
+
+def upsert_post(
+    session: Session,
+    site: Site,
+    post: dict[str, Any],
+    terms: dict[tuple[str, int], ContentTaxonomy],
+) -> str:
+    """Create or update the Content row of one WordPress post: created | updated | unchanged."""
+    post_id = int(post["id"])
+    modified = parse_wp_datetime(post.get("modified_gmt"))
+    row = session.exec(
+        select(Content).where(Content.site_id == site.id, Content.external_id == post_id)
+    ).first()
+    if (
+        row is not None
+        and not row.external_missing
+        and row.external_modified_at is not None
+        and modified is not None
+        and as_utc(row.external_modified_at) == modified
+    ):
+        return "unchanged"
+    outcome = "updated" if row else "created"
+    if row is None:
+        row = Content(
+            account_id=site.account_id,
+            site_id=site.id or 0,
+            title="",
+            source=ContentSource.WORDPRESS,
+            provider="wordpress",
+        )
+    categories = [
+        terms[("category", int(i))]
+        for i in post.get("categories") or []
+        if ("category", int(i)) in terms
+    ]
+    tags = [terms[("tag", int(i))] for i in post.get("tags") or [] if ("tag", int(i)) in terms]
+    wp_status = str(post.get("status") or "")
+    if row.source == ContentSource.WORDPRESS:
+        # Imported articles mirror WordPress. igny8's own articles keep their text and editorial
+        # status (WordPress holds a rendering of them with images and a marker inserted).
+        body = _text(post.get("content"))
+        row.title = (_text(post.get("title")) or f"(untitled post {post_id})")[:300]
+        row.content_html = body
+        row.excerpt = _text(post.get("excerpt"))
+        row.slug = str(post.get("slug") or "")[:300]
+        row.word_count = len(_TAG.sub(" ", body).split())
+        row.categories = [t.name for t in categories]
+        row.tags = [t.name for t in tags]
+        row.status = EDITORIAL_FROM_WP.get(wp_status, EditorialStatus.DRAFT)
+        if wp_status in ("publish", "private"):
+            row.published_at = parse_wp_datetime(post.get("date_gmt"))
+    row.external_id = post_id
+    row.external_url = str(post.get("link") or "")[:1000] or None
+    row.external_status = wp_status
+    row.external_modified_at = modified
+    row.external_missing = False
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    link_taxonomies(session, row.id or 0, [t.id or 0 for t in [*categories, *tags]])
+    return outcome
+
+
+def sync_page(
+    account_id: int,
+    site_id: int,
+    page: int,
+    per_page: int,
+    modified_after: datetime | None,
+    factory: ClientFactory | None = None,
+) -> SyncPageOutcome:
+    """Import one page of posts; committed before it returns."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        site = load_site(session, account_id, site_id)
+        with (factory or client_factory())(site) as client:
+            result = client.list_posts(page, min(per_page, MAX_PER_PAGE), modified_after)
+            terms = _terms_for(session, client, site, result.items)
+        out = SyncPageOutcome(page=page, total_pages=result.total_pages, total=result.total)
+        for post in result.items:
+            outcome = upsert_post(session, site, post, terms)
+            setattr(out, outcome, getattr(out, outcome) + 1)
+        session.commit()
+        return out
+
+
+def mark_missing_posts(
+    account_id: int,
+    site_id: int,
+    factory: ClientFactory | None = None,
+    heartbeat: Callable[[str], None] | None = None,
+) -> tuple[int, int]:
+    """Flag content whose post is gone from WordPress (deleted or trashed), unflag the rest.
+    Returns (missing now, present). Only the ids are listed, 100 a page."""
+    present: set[int] = set()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        site = load_site(session, account_id, site_id)
+        with (factory or client_factory())(site) as client:
+            page, total_pages = 1, 1
+            while page <= total_pages:
+                result = client.list_posts(page, MAX_PER_PAGE, fields=["id"])
+                present.update(int(item["id"]) for item in result.items)
+                total_pages = result.total_pages
+                if heartbeat:
+                    heartbeat(f"Listed post ids, page {page}/{total_pages}")
+                page += 1
+        rows = session.exec(
+            select(Content).where(Content.site_id == site_id, col(Content.external_id).is_not(None))
+        ).all()
+        missing = 0
+        for row in rows:
+            gone = row.external_id not in present
+            missing += gone
+            if row.external_missing != gone:
+                row.external_missing = gone
+                row.updated_at = utcnow()
+                session.add(row)
+        session.commit()
+        return missing, len(rows) - missing
+
+
+def finish_sync(account_id: int, site_id: int, started_at: datetime) -> None:
+    """Record the sync: the next incremental one starts from when this one started."""
+    with Session(get_engine()) as session:
+        site = load_site(session, account_id, site_id)
+        site.wp_last_sync_at = started_at
+        session.add(site)
+        session.commit()

@@ -1,0 +1,161 @@
+"""Keyword clustering: the shipped sample set falls into topical groups a person would recognise,
+every keyword lands in exactly one cluster, and the algorithm scales past one block."""
+
+from __future__ import annotations
+
+import csv
+import random
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from services.clustering import BLOCK_SIZE, MAX_SIZE, ClusterGroup, cluster_texts, cluster_vectors
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_keywords.csv"
+
+
+@pytest.fixture(scope="module")
+def sample() -> list[tuple[int, str]]:
+    with SAMPLE.open(newline="") as fh:
+        return [(i, row["keyword"]) for i, row in enumerate(csv.DictReader(fh), start=1)]
+
+
+@pytest.fixture(scope="module")
+def groups(sample: list[tuple[int, str]]) -> list[ClusterGroup]:
+    return cluster_texts(sample, [])
+
+
+def _cluster_of(groups: list[ClusterGroup]) -> dict[int, int]:
+    return {i: n for n, g in enumerate(groups) for i in g.ids}
+
+
+def test_sample_file_is_a_realistic_keyword_set() -> None:
+    with SAMPLE.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["keyword", "volume", "difficulty", "cpc", "intent", "country"]
+    assert 300 <= len(rows) <= 400
+    assert len({r["keyword"].casefold() for r in rows}) == len(rows), "duplicate keywords"
+    for r in rows:
+        assert 10 <= int(r["volume"]) <= 50_000
+        assert 0 <= int(r["difficulty"]) <= 100
+        assert float(r["cpc"]) >= 0
+        assert r["intent"] in {"informational", "commercial", "transactional", "navigational"}
+        assert r["country"] == "US"
+
+
+def test_every_keyword_lands_in_exactly_one_cluster(
+    sample: list[tuple[int, str]], groups: list[ClusterGroup]
+) -> None:
+    ids = [i for g in groups for i in g.ids]
+    assert sorted(ids) == sorted(i for i, _ in sample)
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    ["marathon training plan", "shin splints", "hydration bladder", "garmin forerunner", "taper"],
+)
+def test_keywords_sharing_a_topic_share_a_cluster(
+    sample: list[tuple[int, str]], groups: list[ClusterGroup], phrase: str
+) -> None:
+    where = _cluster_of(groups)
+    members = [i for i, text in sample if phrase in text]
+    assert len(members) >= 3
+    assert len({where[i] for i in members}) == 1, f"“{phrase}” keywords were split up"
+
+
+@pytest.mark.parametrize("phrase", ["hiking boots", "trail running shoes", "hydration vest"])
+def test_big_topics_stay_mostly_together(
+    sample: list[tuple[int, str]], groups: list[ClusterGroup], phrase: str
+) -> None:
+    where = _cluster_of(groups)
+    members = [i for i, text in sample if phrase in text]
+    _, biggest = Counter(where[i] for i in members).most_common(1)[0]
+    assert biggest / len(members) >= 0.8
+
+
+def test_cluster_count_and_sizes_are_sensible(
+    sample: list[tuple[int, str]], groups: list[ClusterGroup]
+) -> None:
+    sizes = [len(g.ids) for g in groups]
+    assert len(sample) / 20 <= len(groups) <= len(sample) / 4  # not one per keyword, not one
+    assert max(sizes) <= MAX_SIZE
+    assert sum(1 for s in sizes if s == 1) <= len(sample) * 0.05
+
+
+def test_clusters_are_named_after_their_shared_phrase(groups: list[ClusterGroup]) -> None:
+    by_name = {g.name: g for g in groups}
+    assert {"shin splints", "hydration bladder", "hiking boots", "trail running shoes"} <= set(
+        by_name
+    )
+    assert len({g.name.casefold() for g in groups}) == len(groups), "names must be unique"
+    assert all(g.terms for g in groups if len(g.ids) > 1)
+
+
+def test_same_input_gives_the_same_clusters(sample: list[tuple[int, str]]) -> None:
+    first = cluster_texts(sample, [])
+    second = cluster_texts(sample, [])
+    assert [(g.name, g.ids) for g in first] == [(g.name, g.ids) for g in second]
+
+
+def test_existing_cluster_name_is_reused_so_the_caller_merges(
+    sample: list[tuple[int, str]],
+) -> None:
+    groups = cluster_texts(sample, ["Hiking Boot", "Something Else"])
+    boots = next(g for g in groups if any(t == "hiking boots" for i, t in sample if i in g.ids))
+    assert boots.name == "Hiking Boot"  # exact spelling of the existing cluster
+    assert boots.existing
+    assert not any(g.name == "Something Else" for g in groups)
+
+
+def test_tiny_and_empty_inputs() -> None:
+    assert cluster_texts([], []) == []
+    [only] = cluster_texts([(7, "yasso 800s")], [])
+    assert only.ids == [7] and only.name == "yasso 800s"
+    mixed = cluster_texts([(1, "best"), (2, "2024"), (3, "a b c"), (4, "x"), (5, "best 2024")], [])
+    assert sorted(i for g in mixed for i in g.ids) == [1, 2, 3, 4, 5]
+
+
+def test_a_set_larger_than_one_block_is_clustered_in_blocks() -> None:
+    rng = random.Random(3)
+    topics = [f"{a} {b}" for a in ("alpha", "bravo", "delta", "gamma", "kilo") for b in (
+        "tent", "stove", "kayak", "helmet", "lamp", "rope", "boots", "gloves"
+    )]  # fmt: skip
+    mods = ["best", "cheap", "how to clean", "review", "for kids", "waterproof", "2025", "sale"]
+    texts: set[str] = set()
+    while len(texts) < BLOCK_SIZE + 1_000:
+        texts.add(
+            f"{rng.choice(mods)} {rng.choice(topics)} {rng.choice(mods)} {rng.randint(1, 40)}"
+        )
+    items = list(enumerate(sorted(texts)))
+    start = time.perf_counter()
+    groups = cluster_texts(items, [])
+    assert time.perf_counter() - start < 8
+    assert sorted(i for g in groups for i in g.ids) == [i for i, _ in items]
+    assert max(len(g.ids) for g in groups) <= MAX_SIZE
+    # Each cluster is about one topic: its members overwhelmingly share the topic phrase.
+    text = dict(items)
+    for g in groups:
+        if len(g.ids) >= 5:
+            topic_counts = Counter(t for i in g.ids for t in topics if t in text[i])
+            assert topic_counts.most_common(1)[0][1] / len(g.ids) >= 0.8
+
+
+def test_cluster_vectors_separates_embedding_blobs() -> None:
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16)) * 5
+    vectors = np.vstack([c + rng.normal(scale=0.3, size=(30, 16)) for c in centres])
+    ids = list(range(100, 190))
+    blob = {i: n // 30 for n, i in enumerate(ids)}
+
+    exact = cluster_vectors(ids, vectors, k=3)
+    assert sorted(len(g) for g in exact) == [30, 30, 30]
+    assert all(len({blob[i] for i in g}) == 1 for g in exact)
+
+    auto = cluster_vectors(ids, vectors)
+    assert sorted(i for g in auto for i in g) == ids
+    assert all(len({blob[i] for i in g}) == 1 for g in auto)
+    assert cluster_vectors(ids, vectors) == auto
+    assert cluster_vectors([], np.zeros((0, 16))) == []

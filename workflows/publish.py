@@ -1,0 +1,209 @@
+"""PublishContentWorkflow: one article to its site's WordPress, now or at a scheduled time.
+
+Scheduled publishing is a Temporal timer (durable across worker and server restarts), not
+WP-Cron, which on quiet sites fires late or never ("missed schedule").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+
+with workflow.unsafe.imports_passed_through():
+    from core.temporal import SA_STATUS
+    from workflows.contracts import ErrorInfo, StageProgress
+    from workflows.wp_contracts import (
+        ACT_CHECK_PUBLISHABLE,
+        ACT_PUBLISH_CONTENT,
+        PUBLISH_STAGE,
+        PUBLISH_WORKFLOW,
+        QUERY_PROGRESS,
+        CheckPublishableInput,
+        PublishContentInput,
+        PublishProgress,
+        PublishResult,
+        PublishStepInput,
+    )
+
+CHECK = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(seconds=30),
+        maximum_attempts=10,
+    ),
+)
+# Many images on a slow host take minutes; the heartbeat catches a dead worker much sooner.
+PUBLISH = dict(
+    start_to_close_timeout=timedelta(minutes=15),
+    heartbeat_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=2),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=2),
+        maximum_attempts=10,
+    ),
+)
+FUTURE_MARGIN = timedelta(minutes=2)
+
+
+@workflow.defn(name=PUBLISH_WORKFLOW)
+class PublishContentWorkflow:
+    """Check, wait for `publish_at` if given, publish; `progress` answers the §5 shape."""
+
+    def __init__(self) -> None:
+        self._inp: PublishContentInput | None = None
+        self._status = "running"
+        self._phase = "INIT"
+        self._message = "Starting"
+        self._percentage = 0.0
+        self._error: ErrorInfo | None = None
+        self._result: PublishResult | None = None
+        self._started_at: datetime | None = None
+        self._finished_at: datetime | None = None
+        self._pushed_future = False
+
+    @workflow.run
+    async def run(self, inp: PublishContentInput) -> PublishResult:
+        self._inp = inp
+        self._started_at = workflow.now()
+        try:
+            await self._check()
+            if inp.publish_at is not None and inp.publish_at > workflow.now():
+                await self._wait_until(inp.publish_at, show_in_wordpress=inp.status == "future")
+            status = "publish" if inp.publish_at is not None else inp.status
+            self._set("SAVE", 50, "Publishing to WordPress")
+            result = await self._publish(status)
+        except (ActivityError, asyncio.CancelledError) as err:
+            if not is_cancelled_exception(err):
+                raise self._failed(err) from err  # type: ignore[arg-type]
+            await self._withdraw_schedule()
+            self._mark("cancelled")
+            self._message = "Cancelled"
+            self._finished_at = workflow.now()
+            raise
+        self._result = result
+        self._mark("completed")
+        verb = "Created" if result.created else "Updated"
+        self._set(
+            "DONE", 100, f"{verb} post {result.post_id} ({result.wp_status}): {result.post_url}"
+        )
+        self._finished_at = workflow.now()
+        return result
+
+    async def _wait_until(self, publish_at: datetime, show_in_wordpress: bool) -> None:
+        """The Temporal timer; optionally the post waits in WordPress as `future` meanwhile."""
+        # WordPress publishes a `future` post dated less than a minute ahead at once; keep a
+        # margin for clock skew so a scheduled post never goes live early.
+        if show_in_wordpress and publish_at - workflow.now() >= FUTURE_MARGIN:
+            self._set("PREP", 10, "Scheduling the post in WordPress")
+            self._pushed_future = True  # before: a cancel mid-push must still withdraw it
+            await self._publish("future")
+        self._mark("scheduled")
+        self._set("PREP", 15, f"Scheduled for {publish_at.isoformat()}")
+        await workflow.sleep(publish_at - workflow.now())
+        self._mark("running")
+        await self._check()
+
+    async def _withdraw_schedule(self) -> None:
+        """A cancelled schedule must not go live through WP-Cron: make the post a draft again."""
+        if self._pushed_future and self._result is None:
+            self._set("SAVE", 50, "Withdrawing the scheduled post")
+            await self._publish("draft", with_date=False)
+
+    async def _check(self) -> None:
+        assert self._inp is not None
+        self._set("INIT", 5, "Checking the article")
+        await workflow.execute_activity(
+            ACT_CHECK_PUBLISHABLE,
+            CheckPublishableInput(
+                content_id=self._inp.content_id,
+                account_id=self._inp.account_id,
+                site_id=self._inp.site_id,
+                update=self._inp.update,
+            ),
+            **CHECK,  # type: ignore[arg-type]
+        )
+
+    async def _publish(self, status: str | None, with_date: bool = True) -> PublishResult:
+        assert self._inp is not None
+        return await workflow.execute_activity(
+            ACT_PUBLISH_CONTENT,
+            PublishStepInput(
+                content_id=self._inp.content_id,
+                account_id=self._inp.account_id,
+                site_id=self._inp.site_id,
+                status=status,  # type: ignore[arg-type]
+                publish_at=self._inp.publish_at if with_date else None,
+            ),
+            result_type=PublishResult,
+            **PUBLISH,  # type: ignore[arg-type]
+        )
+
+    def _set(self, phase: str, percentage: float, message: str) -> None:
+        self._phase, self._percentage, self._message = phase, percentage, message
+
+    def _failed(self, err: ActivityError) -> ApplicationError:
+        cause = err.cause
+        error_type = cause.type if isinstance(cause, ApplicationError) and cause.type else "Error"
+        message = cause.message if cause is not None else str(err)
+        retryable = isinstance(cause, ApplicationError) and not cause.non_retryable
+        details = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else {}
+        action = details.get("action") if isinstance(details, dict) else None
+        self._error = ErrorInfo(
+            error_type=error_type,
+            error_message=message,
+            phase=self._phase,
+            timestamp=workflow.now(),
+            retryable=retryable,
+            action=action if action in ("retry", "top_up", "fix_input") else "retry",
+        )
+        self._mark("failed")
+        self._message = message
+        self._finished_at = workflow.now()
+        # The workflow's own failure carries the person-readable message and the domain type.
+        return ApplicationError(message, type=error_type, non_retryable=True)
+
+    def _mark(self, status: str) -> None:
+        """Keep the Igny8Status search attribute current (when the starter set one)."""
+        self._status = status
+        if workflow.info().typed_search_attributes.get(SA_STATUS) is not None:
+            workflow.upsert_search_attributes([SA_STATUS.value_set(status)])
+
+    @workflow.query(name=QUERY_PROGRESS, description="Publishing progress (DESIGN §5 shape).")
+    def progress(self) -> PublishProgress:
+        inp = self._inp
+        done = self._status == "completed"
+        stage = StageProgress(
+            stage=PUBLISH_STAGE,
+            name="publish",
+            status=self._status,
+            phase=self._phase,
+            message=self._message,
+            pending=0 if done or self._status in ("failed", "cancelled") else 1,
+            completed=1 if done else 0,
+            failed=1 if self._status == "failed" else 0,
+            items_total=1,
+            items_processed=1 if done or self._status == "failed" else 0,
+            error=self._error,
+        )
+        return PublishProgress(
+            run_id=workflow.info().workflow_id,
+            kind="publish",
+            site_id=inp.site_id if inp else None,
+            status=self._status,
+            current_stage=PUBLISH_STAGE,
+            percentage=self._percentage,
+            stages=[stage],
+            error=self._error,
+            started_at=self._started_at,
+            finished_at=self._finished_at,
+            content_id=inp.content_id if inp else None,
+            scheduled_for=inp.publish_at if inp else None,
+            post_id=self._result.post_id if self._result else None,
+            post_url=self._result.post_url if self._result else None,
+        )
