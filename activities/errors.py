@@ -25,6 +25,7 @@ def to_application_error(exc: BaseException) -> ApplicationError:
             next_retry_delay=delay,
         )
     if isinstance(exc, pydantic.ValidationError):
-        return ApplicationError(f"Invalid output: {exc}", type="ValidationError",
-                                non_retryable=True)
+        return ApplicationError(
+            f"Invalid output: {exc}", type="ValidationError", non_retryable=True
+        )
     return ApplicationError(str(exc) or type(exc).__name__, type=type(exc).__name__)

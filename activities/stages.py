@@ -82,8 +82,11 @@ class StageActivities:
     def process_batch(self, inp: BatchInput) -> BatchResult:
         """Process one batch of a stage's items; cancellable between items."""
         ctx = StageContext(
-            run_id=inp.run_id, account_id=inp.account_id, site_id=inp.site_id,
-            stage=Stage(inp.stage), settings=self.settings,
+            run_id=inp.run_id,
+            account_id=inp.account_id,
+            site_id=inp.site_id,
+            stage=Stage(inp.stage),
+            settings=self.settings,
             provider=self.provider_factory(inp.account_id),
         )
         interval = max(self.settings.heartbeat_timeout_seconds / 3, 0.5)

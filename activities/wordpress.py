@@ -11,6 +11,7 @@ import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import timedelta
 from typing import TypeVar
 
@@ -142,7 +143,7 @@ class WordPressActivities:
             out.wp_status,
             "created" if out.created else "updated",
         )
-        return PublishResult(**out.__dict__)
+        return PublishResult(**asdict(out))
 
     @activity.defn(name=ACT_SYNC_SINCE)
     def wordpress_sync_since(self, inp: SyncSinceInput) -> SyncSinceResult:
@@ -165,7 +166,7 @@ class WordPressActivities:
                     self.factory,
                 )
             )
-        return SyncPageResult(**out.__dict__)
+        return SyncPageResult(**asdict(out))
 
     @activity.defn(name=ACT_MARK_MISSING)
     def mark_missing_wordpress_posts(self, inp: SiteRef) -> MarkMissingResult:

@@ -55,7 +55,11 @@ HTTP_TYPES = {
 
 
 def error_response(
-    status: int, type_: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+    status: int,
+    type_: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = {"error": {"type": type_, "message": message, "details": details}}
     return JSONResponse(body, status_code=status, headers=headers)

@@ -139,12 +139,21 @@ def one(rows: int, via: str) -> None:
         started = time.perf_counter()
         result = via_service(path, site_id) if via == "service" else via_http(path, site_id)
         seconds = time.perf_counter() - started
-        print(json.dumps({
-            "rows": rows, "via": via, "file_mb": round(size_mb, 1),
-            "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds),
-            "rss_before_mb": round(baseline, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
-            "peak_growth_mb": round(peak_rss_mb() - baseline, 1), "result": result,
-        }))
+        print(
+            json.dumps(
+                {
+                    "rows": rows,
+                    "via": via,
+                    "file_mb": round(size_mb, 1),
+                    "seconds": round(seconds, 2),
+                    "rows_per_second": round(rows / seconds),
+                    "rss_before_mb": round(baseline, 1),
+                    "peak_rss_mb": round(peak_rss_mb(), 1),
+                    "peak_growth_mb": round(peak_rss_mb() - baseline, 1),
+                    "result": result,
+                }
+            )
+        )
 
 
 def main() -> None:
@@ -159,10 +168,17 @@ def main() -> None:
     db = "PostgreSQL" if "postgres" in os.environ.get("DATABASE_URL", "") else "SQLite"
     print(f"keyword import via {args.via} on {db}")
     for rows in args.rows:
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", str(rows), "--via", args.via],
-            check=True, capture_output=True, text=True, cwd=ROOT,
-        ).stdout.strip().splitlines()[-1]
+        out = (
+            subprocess.run(
+                [sys.executable, __file__, "--one", str(rows), "--via", args.via],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         m = json.loads(out)
         r = m["result"]
         print(

@@ -40,8 +40,9 @@ def _summary(progress: RunProgress, seconds: float, settings: Settings, events: 
     for column in ("stage", "status", "completed", "failed", "result"):
         table.add_column(column)
     for st in progress.stages:
-        table.add_row(f"{st.stage} {st.name}", st.status, str(st.completed), str(st.failed),
-                      st.message)
+        table.add_row(
+            f"{st.stage} {st.name}", st.status, str(st.completed), str(st.failed), st.message
+        )
     console.print(table)
     console.print(
         f"Credits used: [bold]{progress.credits_used:,}[/]   Wall time: [bold]{seconds:.1f} s[/]"
@@ -67,8 +68,9 @@ async def run_demo(keywords: int | None) -> int:
     account_id, site_id, imported = create_demo_site(keywords)
     console.print(f"Demo site {site_id}: imported {imported} sample keywords.")
     async with build_worker(client, settings):
-        run_id = await start_run(client, settings, account_id=account_id, site_id=site_id,
-                                 trigger="cli")
+        run_id = await start_run(
+            client, settings, account_id=account_id, site_id=site_id, trigger="cli"
+        )
         final = await watch_run(client, run_id, console)
     _summary(final, time.monotonic() - started, settings, await _history_events(client, run_id))
     console.print("The dev server keeps running for the UI; `make stop` stops it.")

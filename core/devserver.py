@@ -52,13 +52,21 @@ def start_dev_server(settings: Settings, *, detach: bool) -> subprocess.Popen[by
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log = open(settings.data_dir / "temporal.log", "ab")  # noqa: SIM115  (owned by the child)
     args = [
-        temporal_cli(), "server", "start-dev",
-        "--ip", "127.0.0.1" if host in ("localhost", "127.0.0.1") else host,
-        "--port", str(port),
-        "--ui-port", str(settings.temporal_ui_port),
-        "--db-filename", str((settings.data_dir / "temporal.db").resolve()),
-        "--namespace", settings.temporal_namespace,
-        "--log-level", "warn",
+        temporal_cli(),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1" if host in ("localhost", "127.0.0.1") else host,
+        "--port",
+        str(port),
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        "--db-filename",
+        str((settings.data_dir / "temporal.db").resolve()),
+        "--namespace",
+        settings.temporal_namespace,
+        "--log-level",
+        "warn",
     ]
     for key in SEARCH_ATTRIBUTES:
         kind = "Int" if key.indexed_value_type == SearchAttributeIndexedValueType.INT else "Keyword"

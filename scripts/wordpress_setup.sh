@@ -61,6 +61,15 @@ case "$ACTION" in
     *) die 64 "unknown action: $ACTION (start | stop | status)" ;;
 esac
 
+# Before changing anything: the port must be free, or already serve a WordPress (another
+# checkout's server, e.g. the developer's seen from CI's fresh clone, using the same config).
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+if ! server_running && port_open; then
+    index="$(curl -fsS --max-time 10 "$URL/wp-json/" 2>/dev/null || true)"
+    [[ "$index" == *'"namespaces"'* ]] \
+        || die 2 "port $PORT is taken by another program; choose one with --port"
+fi
+
 # --- packages -------------------------------------------------------------------------------
 apt_install() {
     command -v apt-get >/dev/null || die 2 "cannot install $*: apt-get is not available"
@@ -80,14 +89,16 @@ apt_install() {
 }
 
 if [[ ! -f "$WP_ROOT/wp-settings.php" ]] || ! command -v php >/dev/null \
-    || ! php -m 2>/dev/null | grep -qi '^mysqli$'; then
+    || [[ "$(php -m 2>/dev/null)" != *mysqli* ]]; then
     apt_install wordpress php-cli php-mysql
 fi
+command -v mariadb >/dev/null || apt_install mariadb-client
 
 # --- MariaDB ----------------------------------------------------------------------------------
 sql() {
     # Debian's root uses the unix socket; the service machines also accept root over TCP.
-    mariadb -uroot -e "$1" 2>/dev/null || mariadb -uroot -h127.0.0.1 -e "$1"
+    # SQL on stdin, not argv: it carries the database password.
+    mariadb -uroot <<<"$1" 2>/dev/null || mariadb -uroot -h127.0.0.1 <<<"$1"
 }
 if ! sql "SELECT 1" >/dev/null 2>&1; then
     if [[ ! -x /usr/sbin/mariadbd ]]; then
@@ -160,15 +171,9 @@ mkdir -p "$WP_CONTENT/uploads"
 chmod 777 "$WP_CONTENT/uploads" 2>/dev/null || true
 
 # --- server ---------------------------------------------------------------------------------------
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 if server_running; then
     :
 elif port_open; then
-    # Another checkout's server (e.g. the developer's, seen from CI's fresh clone) serves the
-    # same site from the same /etc/wordpress config: use it rather than fail.
-    index="$(curl -fsS --max-time 10 "$URL/wp-json/" 2>/dev/null || true)"
-    [[ "$index" == *'"namespaces"'* ]] \
-        || die 2 "port $PORT is taken by another program; choose one with --port"
     say "a WordPress already answers on $URL (started elsewhere); using it"
 else
     say "starting php -S on $URL (log: $LOG)"

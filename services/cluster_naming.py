@@ -15,6 +15,9 @@ from services.keyword_terms import phrase_key, phrases
 # phrase covers: "trail running shoes" beats "running" in a group of trail-shoe keywords.
 NAME_COVERAGE = 0.6
 MAX_NAME_LENGTH = 200
+# A group joins an existing cluster through a phrase that is not its best one only if this
+# share of its members contains the phrase.
+EXISTING_COVERAGE = 0.8
 
 
 @dataclass
@@ -105,8 +108,12 @@ def _pick_name(
     """(key, name, is_existing): an existing cluster's name when the group's main phrase is one,
     else its best phrase no other group has, else its most typical keyword."""
     found = candidates(texts)
-    for cand in found:
-        if cand.eligible and cand.key in existing:
+    for n, cand in enumerate(found):
+        if not cand.eligible or cand.key not in existing:
+            continue
+        # The group's own best phrase, or a multi-word phrase nearly all members share; a
+        # generic word ("running") naming an existing cluster must not swallow the group.
+        if n == 0 or (len(cand.key.split()) > 1 and cand.count >= EXISTING_COVERAGE * len(texts)):
             return cand.key, existing[cand.key], True
     if len(texts) == 1:
         # A lone keyword is its own best name ("yasso 800s", not "yasso").

@@ -22,6 +22,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
 from services.cluster_naming import ClusterGroup, name_groups
 from services.keyword_terms import features
@@ -34,6 +35,8 @@ MIN_SIZE = 3  # smaller groups join their nearest cluster when they are close en
 BLOCK_SIZE = 2_000  # above this a set is cut into coarse blocks before fine clustering
 COARSE_BLOCK = 1_000  # coarse block size aimed for
 RANDOM_STATE = 0
+# Clustering runs single-threaded: a worker runs several activities at once, and OpenMP threads
+# spinning against each other made a 10 000-keyword run 3x slower than one thread per call.
 # Average cosine distance under which keyword groups are joined: 0.85 means members share,
 # on average, a similarity of 0.15 — one distinctive term in common, not just "running".
 LINK_DISTANCE = 0.85
@@ -70,7 +73,8 @@ def cluster_texts(
     texts = [text for _, text in items]
     vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
     matrix = vectorizer.fit_transform([features(t) for t in texts]).tocsr()
-    parts = partition(matrix, method="agglomerative", max_size=max_size)
+    with threadpool_limits(limits=1):
+        parts = partition(matrix, method="agglomerative", max_size=max_size)
     return name_groups(parts, ids, texts, existing_names)
 
 
@@ -83,10 +87,11 @@ def cluster_vectors(
     data = normalize(np.asarray(vectors, dtype=np.float32))
     if data.shape[0] != len(ids):
         raise ValueError(f"{len(ids)} ids but {data.shape[0]} vectors")
-    if k is not None:
-        parts = _groups_from_labels(_kmeans(data, k))
-    else:
-        parts = partition(data, method="kmeans")
+    with threadpool_limits(limits=1):
+        if k is not None:
+            parts = _groups_from_labels(_kmeans(data, k))
+        else:
+            parts = partition(data, method="kmeans")
     ordered = sorted(parts, key=lambda rows: (-len(rows), int(rows[0])))
     return [[ids[int(row)] for row in rows] for rows in ordered]
 
@@ -167,7 +172,7 @@ def _kmeans(matrix: Matrix, k: int) -> np.ndarray:
         return np.zeros(n, dtype=np.int64)
     model: KMeans | MiniBatchKMeans
     if n <= BLOCK_SIZE:
-        model = KMeans(n_clusters=k, n_init=3 if n <= 500 else 1, random_state=RANDOM_STATE)
+        model = KMeans(n_clusters=k, n_init=3 if n <= 200 else 1, random_state=RANDOM_STATE)
     else:
         # k-means++ seeding costs k passes; random seeding keeps a large explicit k affordable.
         model = MiniBatchKMeans(

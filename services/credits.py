@@ -35,9 +35,11 @@ def balance(session: Session, account_id: int) -> int:
 
 
 def _locked_account(session: Session, account_id: int) -> Account:
-    # FOR UPDATE serialises concurrent movements on PostgreSQL; SQLite serialises writers anyway.
+    # Serialises concurrent movements on PostgreSQL (SQLite serialises writers anyway). NO KEY
+    # UPDATE, because the same transaction may have inserted rows whose foreign key to the
+    # account took a KEY SHARE lock: a plain FOR UPDATE would deadlock two such transactions.
     account = session.exec(
-        select(Account).where(Account.id == account_id).with_for_update()
+        select(Account).where(Account.id == account_id).with_for_update(key_share=True)
     ).one_or_none()
     if account is None:
         raise NotFoundError(f"Account {account_id} not found")

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col
+from sqlmodel import Session, select
 
 from core.errors import ValidationError
 from core.status import Intent, KeywordStatus
@@ -44,6 +45,8 @@ HEADER_ALIASES: dict[str, str] = {
     "search intent": "intent",
 }
 INTENTS = {i.value for i in Intent}
+ADVISORY_LOCK_NAMESPACE = 0x1638  # pg_advisory_xact_lock(namespace, site_id): keyword imports
+KEYWORD_TABLE = Keyword.__table__  # type: ignore[attr-defined]
 
 ProgressCallback = Callable[[int], None]
 
@@ -151,6 +154,27 @@ class _Importer:
         self.rows = 0
         self.on_progress = on_progress
         self.dialect = session.get_bind().dialect.name
+        self.attempted = 0
+        self.before = 0
+        if self.dialect == "postgresql":
+            # psycopg reports no rowcount for an executemany: count the site's keywords before
+            # and after instead, with imports into one site serialised so the counts are exact.
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:namespace, :site)"),
+                {"namespace": ADVISORY_LOCK_NAMESPACE, "site": self.site_id},
+            )
+            self.before = self._site_keywords()
+
+    def _site_keywords(self) -> int:
+        query = select(func.count()).select_from(Keyword).where(Keyword.site_id == self.site_id)
+        return int(self.session.exec(query).one())
+
+    def finish(self) -> ImportResult:
+        self.flush()
+        if self.dialect == "postgresql":
+            self.tally.created = self._site_keywords() - self.before
+        self.tally.duplicates_existing = self.attempted - self.tally.created
+        return self.tally.result()
 
     def add(self, line: int, values: dict[str, Any]) -> None:
         self.rows += 1
@@ -189,17 +213,17 @@ class _Importer:
             }
             for r in self.batch
         ]
-        # INSERT .. ON CONFLICT DO NOTHING RETURNING: one statement per batch on both databases,
-        # and a concurrent import of the same keyword cannot make this one fail.
+        # INSERT .. ON CONFLICT DO NOTHING as one executemany on both databases (the driver's
+        # rowcount is the rows actually inserted); a concurrent import of the same keyword
+        # cannot make this one fail.
         insert = postgresql_insert if self.dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(Keyword)
-            .on_conflict_do_nothing(index_elements=["site_id", "normalized"])
-            .returning(col(Keyword.id))
+        statement = insert(KEYWORD_TABLE).on_conflict_do_nothing(
+            index_elements=["site_id", "normalized"]
         )
-        created = len(self.session.execute(statement, rows).all())
-        self.tally.created += created
-        self.tally.duplicates_existing += len(rows) - created
+        result = self.session.connection().execute(statement, rows)
+        self.attempted += len(rows)
+        if self.dialect != "postgresql":
+            self.tally.created += result.rowcount  # sqlite3 sums it over the executemany
         self.batch = []
         if self.on_progress:
             self.on_progress(self.rows)
@@ -212,16 +236,16 @@ def import_rows(
     on_progress: ProgressCallback | None = None,
 ) -> ImportResult:
     """Import (line, values) rows in one transaction: committed at the end, or nothing."""
-    importer = _Importer(session, site, on_progress)
     try:
+        importer = _Importer(session, site, on_progress)
         for line, values in rows:
             importer.add(line, values)
-        importer.flush()
+        result = importer.finish()
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    return importer.tally.result()
+    return result
 
 
 def import_keywords(session: Session, site: Site, items: list[KeywordIn]) -> ImportResult:

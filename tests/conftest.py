@@ -19,7 +19,9 @@ from core.config import get_settings
 from core.temporal import SEARCH_ATTRIBUTES
 from core.db import engine_for, init_db
 
-PG_ADMIN_URL = os.environ.get("IGNY8_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "IGNY8_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 TEST_DB = os.environ.get("IGNY8_TEST_DB", "sqlite")
 # Low enough that tests see continue-as-new happen; the default server suggests it at ~4 100.
 HISTORY_SUGGEST_CAN = int(os.environ.get("IGNY8_TEST_SUGGEST_CAN", "400"))

@@ -37,11 +37,18 @@ def seed_site(keywords: int = 60, balance: int = 1_000_000, name: str = "Test") 
         s.add(site)
         s.flush()
         for r in chosen:
-            s.add(Keyword(
-                account_id=account.id, site_id=site.id, text=r["keyword"],
-                normalized=r["keyword"].lower(), volume=int(r["volume"]),
-                difficulty=int(r["difficulty"]), cpc=float(r["cpc"] or 0), intent=r["intent"],
-            ))
+            s.add(
+                Keyword(
+                    account_id=account.id,
+                    site_id=site.id,
+                    text=r["keyword"],
+                    normalized=r["keyword"].lower(),
+                    volume=int(r["volume"]),
+                    difficulty=int(r["difficulty"]),
+                    cpc=float(r["cpc"] or 0),
+                    intent=r["intent"],
+                )
+            )
         if balance:
             credits.top_up(s, account.id, balance, key=f"seed:{account.id}")
         return account.id, site.id  # type: ignore[return-value]

@@ -35,8 +35,14 @@ def settings_for(task_queue: str):  # type: ignore[no-untyped-def]
 
 async def start(client: Client, task_queue: str, site: tuple[int, int], **kw) -> str:  # type: ignore[no-untyped-def]
     account_id, site_id = site
-    return await runs.start_run(client, settings_for(task_queue), account_id=account_id,
-                                site_id=site_id, trigger="api", **kw)
+    return await runs.start_run(
+        client,
+        settings_for(task_queue),
+        account_id=account_id,
+        site_id=site_id,
+        trigger="api",
+        **kw,
+    )
 
 
 async def progress(client: Client, run_id: str) -> RunProgress:
@@ -45,8 +51,9 @@ async def progress(client: Client, run_id: str) -> RunProgress:
 
 def db_counts(run_id: str, stage: int) -> dict[str, int]:
     with session_scope() as s:
-        rows = s.exec(select(StageItem.status).where(StageItem.run_id == run_id,
-                                                     StageItem.stage == stage)).all()
+        rows = s.exec(
+            select(StageItem.status).where(StageItem.run_id == run_id, StageItem.stage == stage)
+        ).all()
     out: dict[str, int] = {}
     for status in rows:
         out[status] = out.get(status, 0) + 1
@@ -157,9 +164,11 @@ async def test_cancel_leaves_nothing_processing(client: Client, task_queue: str)
             await client.get_workflow_handle(run_id).result()
     with session_scope() as s:
         run = s.get(AutomationRun, run_id)
-        left = s.exec(select(StageItem).where(
-            StageItem.run_id == run_id, col(StageItem.status).in_(["processing", "pending"])
-        )).all()
+        left = s.exec(
+            select(StageItem).where(
+                StageItem.run_id == run_id, col(StageItem.status).in_(["processing", "pending"])
+            )
+        ).all()
     assert run.status == "cancelled" and run.finished_at and not left
     assert count(StageItem, run_id=run_id, status="cancelled") > 0
 
@@ -175,8 +184,9 @@ async def test_failed_item_is_listed_and_retry_completes_it(client: Client, task
         run_id = await start(client, task_queue, site)
         await wait_for(lambda: _stage_failed(client, run_id, 4), timeout=60)
         handle = client.get_workflow_handle(run_id, result_type=RunProgress)
-        page = await handle.query("stage_queue", StageQueueInput(stage=4, status="failed"),
-                                  result_type=StageQueuePage)
+        page = await handle.query(
+            "stage_queue", StageQueueInput(stage=4, status="failed"), result_type=StageQueuePage
+        )
         assert page.total == 1 and page.items[0].error_type == "ValidationError"
         assert "test fault" in (page.items[0].error_message or "")
         db_page = _db_failed(run_id, 4)
@@ -214,12 +224,21 @@ async def _settled(client: Client, run_id: str) -> RunProgress | None:
 
 def _db_failed(run_id: str, stage: int) -> list[int]:
     with session_scope() as s:
-        return list(s.exec(select(StageItem.item_id).where(
-            StageItem.run_id == run_id, StageItem.stage == stage, StageItem.status == "failed"
-        )).all())
+        return list(
+            s.exec(
+                select(StageItem.item_id).where(
+                    StageItem.run_id == run_id,
+                    StageItem.stage == stage,
+                    StageItem.status == "failed",
+                )
+            ).all()
+        )
 
 
 def ledger_keys(run_id: str) -> list[str]:
     with session_scope() as s:
-        return list(s.exec(select(CreditTransaction.idempotency_key).where(
-            CreditTransaction.run_id == run_id)).all())
+        return list(
+            s.exec(
+                select(CreditTransaction.idempotency_key).where(CreditTransaction.run_id == run_id)
+            ).all()
+        )

@@ -110,6 +110,13 @@ def test_existing_cluster_name_is_reused_so_the_caller_merges(
     assert not any(g.name == "Something Else" for g in groups)
 
 
+def test_a_generic_existing_name_does_not_swallow_a_specific_group(
+    sample: list[tuple[int, str]],
+) -> None:
+    groups = cluster_texts(sample, ["Running", "Trail"])
+    assert "trail running shoes" in {g.name for g in groups}
+
+
 def test_tiny_and_empty_inputs() -> None:
     assert cluster_texts([], []) == []
     [only] = cluster_texts([(7, "yasso 800s")], [])

@@ -15,7 +15,7 @@ from PIL import Image
 
 from core.errors import AIProviderError
 from services.ai.local import LocalProvider
-from services.ai.local_text import visible_word_count
+from services.ai.local_markup import visible_word_count
 from services.ai.schemas import (
     ArticleBrief,
     ClusterBrief,

@@ -25,9 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def no_duplicate_settlements(run_id: str) -> None:
     with session_scope() as s:
-        rows = s.exec(select(CreditTransaction.idempotency_key, func.count())
-                      .where(CreditTransaction.run_id == run_id)
-                      .group_by(CreditTransaction.idempotency_key)).all()
+        rows = s.exec(
+            select(CreditTransaction.idempotency_key, func.count())
+            .where(CreditTransaction.run_id == run_id)
+            .group_by(CreditTransaction.idempotency_key)
+        ).all()
     assert rows and all(n == 1 for _, n in rows)
 
 
@@ -39,7 +41,9 @@ async def test_killed_worker_mid_run_completes_without_duplicates(
     address = temporal_env.client.service_client.config.target_host
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.worker_process", task_queue, address, "0.3"],
-        cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE,
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
     )
     try:
         assert proc.stdout is not None
@@ -57,11 +61,16 @@ async def test_killed_worker_mid_run_completes_without_duplicates(
     tasks = count(Task, site_id=site_id)
     assert count(Content, site_id=site_id) == tasks
     with session_scope() as s:
-        per_task = s.exec(select(Content.task_id, func.count()).where(
-            Content.site_id == site_id).group_by(Content.task_id)).all()
-        per_slot = s.exec(select(Image.content_id, Image.kind, Image.position, func.count())
-                          .where(Image.site_id == site_id)
-                          .group_by(Image.content_id, Image.kind, Image.position)).all()
+        per_task = s.exec(
+            select(Content.task_id, func.count())
+            .where(Content.site_id == site_id)
+            .group_by(Content.task_id)
+        ).all()
+        per_slot = s.exec(
+            select(Image.content_id, Image.kind, Image.position, func.count())
+            .where(Image.site_id == site_id)
+            .group_by(Image.content_id, Image.kind, Image.position)
+        ).all()
     assert all(n == 1 for _, n in per_task) and all(row[3] == 1 for row in per_slot)
     no_duplicate_settlements(run_id)
     assert count(StageItem, run_id=run_id, status="processing") == 0
@@ -79,8 +88,13 @@ async def test_continue_as_new_keeps_counts_and_queues(client: Client, task_queu
     site = seed_site(keywords=30)
     _, site_id = site
     with session_scope() as s:  # batches of one item, as a site's automation config says
-        s.add(AutomationConfig(account_id=site[0], site_id=site_id,
-                               batch_sizes={str(stage): 1 for stage in range(2, 8)}))
+        s.add(
+            AutomationConfig(
+                account_id=site[0],
+                site_id=site_id,
+                batch_sizes={str(stage): 1 for stage in range(2, 8)},
+            )
+        )
     async with build_worker(client, settings_for(task_queue), task_queue):
         run_id = await start(client, task_queue, site)
         handle = client.get_workflow_handle(run_id, result_type=RunProgress)

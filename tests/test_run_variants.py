@@ -43,10 +43,13 @@ async def test_running_out_of_credits_pauses_and_top_up_resumes(client: Client, 
     assert result.status == "completed"
     assert count(Content, site_id=site_id) == count(Task, site_id=site_id)
     with session_scope() as s:
-        spent = -sum(t.amount for t in s.exec(
-            select(CreditTransaction).where(CreditTransaction.run_id == run_id)))
-    per_item = {st.stage: credits.cost_per_item(st.stage, settings_for(task_queue))
-                for st in result.stages}
+        spent = -sum(
+            t.amount
+            for t in s.exec(select(CreditTransaction).where(CreditTransaction.run_id == run_id))
+        )
+    per_item = {
+        st.stage: credits.cost_per_item(st.stage, settings_for(task_queue)) for st in result.stages
+    }
     expected = sum(per_item[st.stage] * st.completed for st in result.stages)
     assert spent == expected == result.credits_used
 
@@ -59,12 +62,20 @@ async def _paused(client: Client, run_id: str) -> RunProgress | None:
 async def test_manual_run_on_chosen_keywords(client: Client, task_queue: str):
     account_id, site_id = seed_site(keywords=40)
     with session_scope() as s:
-        ids = [k.id for k in s.exec(select(Keyword).where(Keyword.site_id == site_id)
-                                    .order_by(Keyword.id).limit(12))]
+        ids = [
+            k.id
+            for k in s.exec(
+                select(Keyword).where(Keyword.site_id == site_id).order_by(Keyword.id).limit(12)
+            )
+        ]
     settings = settings_for(task_queue)
     async with build_worker(client, settings, task_queue):
         run_id = await runs.start_run(
-            client, settings, account_id=account_id, site_id=site_id, trigger="api",
+            client,
+            settings,
+            account_id=account_id,
+            site_id=site_id,
+            trigger="api",
             manual=ManualSelection(stage=1, item_ids=[*ids, 999_999]),
         )
         result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()

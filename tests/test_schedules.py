@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 from temporalio.client import Client, ScheduleActionStartWorkflow
+from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
@@ -22,7 +23,7 @@ from api.main import create_app
 from core.config import Settings, get_settings
 from core.db import session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
-from models import AutomationConfig, AutomationRun, Site
+from models import AutomationConfig, AutomationRun, Keyword, Site
 from services import runs, schedules
 from services.schedule_spec import schedule_id
 from tests.conftest import temporal_cli_path
@@ -31,6 +32,7 @@ from worker import build_worker
 from workflows.contracts import RunInput, RunProgress
 
 BERLIN = ZoneInfo("Europe/Berlin")
+SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 YEARLY = "0 0 1 1 *"  # never fires during a test: every trigger in these tests is explicit
 
 
@@ -67,6 +69,13 @@ def run_row(run_id: str) -> AutomationRun:
         row = s.get(AutomationRun, run_id)
         assert row is not None, run_id
         return row
+
+
+def add_keywords(account_id: int, site_id: int, topic: str, n: int) -> None:
+    with session_scope() as s:
+        for i in range(n):
+            text = f"{topic} {i}"
+            s.add(Keyword(account_id=account_id, site_id=site_id, text=text, normalized=text))
 
 
 @pytest.fixture
@@ -106,7 +115,9 @@ async def test_triggered_schedule_runs_the_pipeline_as_scheduled(
     assert [s.stage for s in result.stages] == [1, 2, 3], "options come from the site's config"
     row = run_row(run_id)
     assert (row.trigger, row.status, row.stages) == ("scheduled", "completed", [1, 2, 3])
-    assert row.scheduled_for is not None
+    desc = await client.get_workflow_handle(run_id).describe()
+    assert desc.typed_search_attributes.get(SCHEDULED_START) is not None
+    assert row.scheduled_for is not None, "the run records the time it was scheduled for"
     info = await schedules.describe_schedule(client, site_id)
     assert [a.workflow_id for a in info.recent_actions] == [run_id]
     assert info.actions_taken == 1 and info.running_workflow_ids == []
@@ -142,6 +153,7 @@ async def test_trigger_during_an_active_run_is_skipped(
             await client.get_workflow_handle(api_run, result_type=RunProgress).result()
 
             # Overlap SKIP: while the schedule's own run is active, a trigger starts nothing.
+            add_keywords(account_id, site_id, "trail shoes", 8)  # new work for the next run
             calls = provider.calls["cluster_keywords"]
             provider.gates["cluster_keywords"] = gates[1]
             info = await schedules.trigger_schedule(client, settings, site_id)
@@ -361,10 +373,16 @@ async def test_operator_steers_a_run_with_the_temporal_cli(
             found = await wait_for(lambda: listed_ids(temporal_env, listing), timeout=20)
             assert found == [run_id]
 
-            gate.set()  # the batch in flight finishes (drain); nothing new starts
-            await asyncio.sleep(0.5)
-            held = await progress()
-            assert held["paused"] and held["current_stage"] == 1
+            gate.set()  # the batch in flight finishes (drain); the next stage does not start
+            held = await wait_for(progress_when(progress, current_stage=2), timeout=20)
+            first, second = held["stages"]
+            assert held["paused"] and first["status"] == "completed"
+            assert (second["status"], second["processing"], second["completed"]) == (
+                "pending",
+                0,
+                0,
+            )
+            assert "generate_ideas" not in provider.calls
             await temporal(
                 temporal_env, "workflow", "signal", "--workflow-id", run_id, "--name", "resume"
             )

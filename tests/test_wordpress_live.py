@@ -25,6 +25,8 @@ from PIL import Image as PILImage
 from sqlmodel import select
 from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.wordpress import WordPressActivities
@@ -40,6 +42,7 @@ from services.accounts import create_account
 from services.wp_connection import check_site_connection, client_factory
 from services.wp_markup import post_marker
 from services.wp_sync import SYNC_OVERLAP
+from tests.conftest import temporal_cli_path
 from workflows.publish import PublishContentWorkflow
 from workflows.wp_contracts import (
     PublishContentInput,
@@ -644,4 +647,49 @@ async def test_http_api_tests_publishes_and_syncs(
         bare = await api.post("/sites", json={"name": "No WordPress"})
         no_wp = await api.post(f"/sites/{bare.json()['id']}/wordpress/sync")
         assert no_wp.status_code == 422
-    assert row(Content, content_id).external_id is not None
+    published = row(Content, content_id)
+    # The sync saw igny8's own post and kept the article (not WordPress's rendering of it).
+    assert published.source == "igny8" and published.external_status == "publish"
+    assert published.content_html == BODY
+
+
+async def test_long_sync_continues_as_new(
+    wordpress: WP, task_queue: str, request: pytest.FixtureRequest
+) -> None:
+    account_id, site_id = seed_site(wordpress)
+    with wordpress.client() as wp:
+        ids = [wp.create_post({"title": f"Paged {n}", "status": "draft"})["id"] for n in range(3)]
+    request.addfinalizer(lambda: _delete_posts(wordpress, ids))
+    # A server of its own that suggests continue-as-new after a handful of events.
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli_path(),
+        data_converter=pydantic_data_converter,
+        ui=False,
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "limit.historyCount.suggestContinueAsNew=12",
+        ],
+    )
+    try:
+        async with wp_worker(env.client, task_queue):
+            handle = await env.client.start_workflow(
+                WordPressSyncWorkflow.run,
+                WordPressSyncInput(site_id=site_id, account_id=account_id, full=True, per_page=1),
+                id=f"sync-can-{uuid.uuid4().hex[:6]}",
+                task_queue=task_queue,
+            )
+            result: SyncResult = await handle.result()
+            progress = await handle.query("progress", result_type=SyncProgress)
+        first_run = [
+            e
+            async for e in env.client.get_workflow_handle(
+                handle.id, run_id=handle.first_execution_run_id
+            ).fetch_history_events()
+        ]
+    finally:
+        await env.shutdown()
+    assert any(
+        e.HasField("workflow_execution_continued_as_new_event_attributes") for e in first_run
+    )
+    assert result.pages == result.total_posts == result.created >= 3
+    assert progress.pages_done == progress.total_pages == result.pages

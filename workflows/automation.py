@@ -51,9 +51,12 @@ with workflow.unsafe.imports_passed_through():
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 MAX_FAILED_KEPT = 500  # failures listed in the workflow's state; the database has them all
 RECENT_KEPT = 50
-SHORT = dict(start_to_close_timeout=timedelta(minutes=2),
-             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1),
-                                      maximum_interval=timedelta(seconds=30)))
+SHORT = dict(
+    start_to_close_timeout=timedelta(minutes=2),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+    ),
+)
 BATCH_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
@@ -101,8 +104,11 @@ class AutomationRunWorkflow:
             begun = await workflow.execute_activity_method(
                 StageActivities.begin_run,
                 BeginRunInput(
-                    run_id=self.run_id, account_id=inp.account_id, site_id=inp.site_id,
-                    trigger=inp.trigger, kind="manual" if inp.manual else "automation",
+                    run_id=self.run_id,
+                    account_id=inp.account_id,
+                    site_id=inp.site_id,
+                    trigger=inp.trigger,
+                    kind="manual" if inp.manual else "automation",
                     stages=inp.options.stages,
                     manual_stage=inp.manual.stage if inp.manual else None,
                     retry_of=inp.retry_of,
@@ -112,8 +118,12 @@ class AutomationRunWorkflow:
             )
             if not begun.accepted:
                 self.status = "skipped"
-                s.error = ErrorInfo(error_type="ConflictError", error_message=begun.reason or "",
-                                    retryable=False, action="retry")
+                s.error = ErrorInfo(
+                    error_type="ConflictError",
+                    error_message=begun.reason or "",
+                    retryable=False,
+                    action="retry",
+                )
                 self._upsert_search_attributes()
                 return self._progress()
             s.begun = True
@@ -206,8 +216,11 @@ class AutomationRunWorkflow:
         return await workflow.execute_activity_method(
             StageActivities.plan_stage,
             PlanStageInput(
-                run_id=self.run_id, account_id=self.inp.account_id,
-                site_id=self.inp.site_id, stage=stage, window=self._window(stage),
+                run_id=self.run_id,
+                account_id=self.inp.account_id,
+                site_id=self.inp.site_id,
+                stage=stage,
+                window=self._window(stage),
                 manual_item_ids=manual.item_ids if manual and manual.stage == stage else None,
                 first=first,
             ),
@@ -233,8 +246,9 @@ class AutomationRunWorkflow:
 
     def _unloaded(self, st: StageState) -> int:
         """Pending items in the database not yet loaded into the window."""
-        return (st.total - st.completed - st.failed_total - self._processing(st.stage)
-                - len(st.pending))
+        return (
+            st.total - st.completed - st.failed_total - self._processing(st.stage) - len(st.pending)
+        )
 
     def _dispatch(self, stage: int, st: StageState) -> None:
         size = self._batch_size(stage)
@@ -255,9 +269,14 @@ class AutomationRunWorkflow:
         try:
             result = await workflow.execute_activity_method(
                 StageActivities.process_batch,
-                BatchInput(run_id=self.run_id, account_id=self.inp.account_id,
-                           site_id=self.inp.site_id, stage=flight.stage, batch_no=batch_no,
-                           item_ids=ids),
+                BatchInput(
+                    run_id=self.run_id,
+                    account_id=self.inp.account_id,
+                    site_id=self.inp.site_id,
+                    stage=flight.stage,
+                    batch_no=batch_no,
+                    item_ids=ids,
+                ),
                 start_to_close_timeout=timedelta(minutes=30),
                 heartbeat_timeout=timedelta(seconds=self.inp.options.heartbeat_timeout_seconds),
                 retry_policy=BATCH_RETRY,
@@ -271,8 +290,13 @@ class AutomationRunWorkflow:
             # Ask the database what happened to each item (some may have completed).
             statuses = await workflow.execute_activity_method(
                 StageActivities.mark_items,
-                MarkItemsInput(run_id=self.run_id, stage=flight.stage, item_ids=ids,
-                               status="pending" if cancelled else "failed", error=error),
+                MarkItemsInput(
+                    run_id=self.run_id,
+                    stage=flight.stage,
+                    item_ids=ids,
+                    status="pending" if cancelled else "failed",
+                    error=error,
+                ),
                 **SHORT,
             )
             self._apply_reconciled(st, flight, statuses, error)
@@ -295,8 +319,10 @@ class AutomationRunWorkflow:
                 st.completed += 1
                 for key, value in out.result.items():
                     st.result[key] = st.result.get(key, 0) + value
-                st.recent_completed = [*st.recent_completed, ItemRef(id=out.id,
-                                       name=names.get(out.id, ""))][-RECENT_KEPT:]
+                st.recent_completed = [
+                    *st.recent_completed,
+                    ItemRef(id=out.id, name=names.get(out.id, "")),
+                ][-RECENT_KEPT:]
             elif out.status == "failed":
                 self._add_failure(st, out.id, names.get(out.id, ""), out.error, out.attempts)
         back = [i for i in flight.items if i.id not in seen]
@@ -308,8 +334,13 @@ class AutomationRunWorkflow:
             self.status = "paused"
             self.flags.record = True
 
-    def _apply_reconciled(self, st: StageState, flight: InFlight, statuses: dict[str, list[int]],
-                          error: ErrorInfo | None) -> None:
+    def _apply_reconciled(
+        self,
+        st: StageState,
+        flight: InFlight,
+        statuses: dict[str, list[int]],
+        error: ErrorInfo | None,
+    ) -> None:
         by_id = {i.id: i for i in flight.items}
         st.completed += len(statuses.get("completed", []))
         for item_id in statuses.get("failed", []):
@@ -318,30 +349,44 @@ class AutomationRunWorkflow:
         if error:
             st.last_error = error
 
-    def _add_failure(self, st: StageState, item_id: int, name: str, error: ErrorInfo | None,
-                     attempts: int) -> None:
+    def _add_failure(
+        self, st: StageState, item_id: int, name: str, error: ErrorInfo | None, attempts: int
+    ) -> None:
         st.failed_total += 1
         if error:
             st.last_error = error
         if len(st.failed) < MAX_FAILED_KEPT:
-            st.failed.append(FailedItem(
-                id=item_id, name=name, attempts=attempts,
-                error_type=error.error_type if error else "Error",
-                error_message=error.error_message if error else "",
-                retryable=error.retryable if error else False,
-            ))
+            st.failed.append(
+                FailedItem(
+                    id=item_id,
+                    name=name,
+                    attempts=attempts,
+                    error_type=error.error_type if error else "Error",
+                    error_message=error.error_message if error else "",
+                    retryable=error.retryable if error else False,
+                )
+            )
 
     def _error_from(self, cause: BaseException | None, phase: str) -> ErrorInfo:
         if isinstance(cause, ApplicationError):
             retryable = not cause.non_retryable
-            return ErrorInfo(error_type=cause.type or "ApplicationError",
-                             error_message=cause.message, phase=phase,
-                             timestamp=workflow.now(), retryable=retryable,
-                             action="retry" if retryable else "fix_input")
+            return ErrorInfo(
+                error_type=cause.type or "ApplicationError",
+                error_message=cause.message,
+                phase=phase,
+                timestamp=workflow.now(),
+                retryable=retryable,
+                action="retry" if retryable else "fix_input",
+            )
         message = str(cause) if cause else "activity failed"
-        return ErrorInfo(error_type=type(cause).__name__ if cause else "Error",
-                         error_message=message, phase=phase, timestamp=workflow.now(),
-                         retryable=True, action="retry")
+        return ErrorInfo(
+            error_type=type(cause).__name__ if cause else "Error",
+            error_message=message,
+            phase=phase,
+            timestamp=workflow.now(),
+            retryable=True,
+            action="retry",
+        )
 
     # --- keeping the database row and the UI in step --------------------------------------------
 
@@ -350,15 +395,25 @@ class AutomationRunWorkflow:
         return s.stage_order[s.position] if s.position < len(s.stage_order) else None
 
     def _progress(self) -> RunProgress:
-        return build_progress(self.run_id, self.inp, self.s, self.status, self._current_stage(),
-                              self.inflight, self.flags.timings, workflow.now())
+        return build_progress(
+            self.run_id,
+            self.inp,
+            self.s,
+            self.status,
+            self._current_stage(),
+            self.inflight,
+            self.flags.timings,
+            workflow.now(),
+        )
 
     def _upsert_search_attributes(self) -> None:
         stage = self._current_stage()
-        workflow.upsert_search_attributes([
-            SA_STATUS.value_set(self.status),
-            SA_STAGE.value_set(STAGES[Stage(stage)].name if stage else "done"),
-        ])
+        workflow.upsert_search_attributes(
+            [
+                SA_STATUS.value_set(self.status),
+                SA_STAGE.value_set(STAGES[Stage(stage)].name if stage else "done"),
+            ]
+        )
 
     async def _record(self, finished: bool = False) -> None:
         if not (self.flags.record or finished):
@@ -369,9 +424,13 @@ class AutomationRunWorkflow:
         result = await workflow.execute_activity_method(
             StageActivities.record_run,
             RecordRunInput(
-                run_id=self.run_id, status=self.status, current_stage=self._current_stage(),
-                pause_reason=self.s.pause_reason, progress=progress.model_dump(mode="json"),
-                error=self.s.error, finished=finished,
+                run_id=self.run_id,
+                status=self.status,
+                current_stage=self._current_stage(),
+                pause_reason=self.s.pause_reason,
+                progress=progress.model_dump(mode="json"),
+                error=self.s.error,
+                finished=finished,
             ),
             **SHORT,
         )
@@ -418,9 +477,13 @@ class AutomationRunWorkflow:
         self.status = "running"
         self.flags.record = self.flags.wake = True
 
-    @workflow.signal(name="pause", description=(
-        'Pause the run. No new batch starts. {"mode": "drain"} (default) lets batches in flight '
-        'finish; {"mode": "immediate"} cancels them and puts their items back in the queue.'))
+    @workflow.signal(
+        name="pause",
+        description=(
+            'Pause the run. No new batch starts. {"mode": "drain"} (default) lets batches in flight '
+            'finish; {"mode": "immediate"} cancels them and puts their items back in the queue.'
+        ),
+    )
     def pause(self, inp: PauseInput | None = None) -> None:
         self._pause(inp or PauseInput())
 
@@ -428,8 +491,12 @@ class AutomationRunWorkflow:
     def resume(self, inp: ResumeInput | None = None) -> None:
         self._resume()
 
-    @workflow.update(name=UPDATE_PAUSE, description=(
-        "Pause the run and answer with its progress (same input as the pause signal)."))
+    @workflow.update(
+        name=UPDATE_PAUSE,
+        description=(
+            "Pause the run and answer with its progress (same input as the pause signal)."
+        ),
+    )
     def pause_run(self, inp: PauseInput | None = None) -> RunProgress:
         self._pause(inp or PauseInput())
         return self._progress()
@@ -439,9 +506,13 @@ class AutomationRunWorkflow:
         self._resume()
         return self._progress()
 
-    @workflow.update(name=UPDATE_RETRY_FAILED, description=(
-        'Put failed items back in their stage queue: {} for all, {"stage": 4} for one stage, '
-        '{"stage": 4, "item_ids": [12, 13]} for some items.'))
+    @workflow.update(
+        name=UPDATE_RETRY_FAILED,
+        description=(
+            'Put failed items back in their stage queue: {} for all, {"stage": 4} for one stage, '
+            '{"stage": 4, "item_ids": [12, 13]} for some items.'
+        ),
+    )
     async def retry_failed(self, inp: RetryInput | None = None) -> RetryResult:
         inp = inp or RetryInput()
         requeued, stages = 0, []
@@ -453,16 +524,22 @@ class AutomationRunWorkflow:
                 continue
             statuses = await workflow.execute_activity_method(
                 StageActivities.mark_items,
-                MarkItemsInput(run_id=self.run_id, stage=number,
-                               item_ids=[f.id for f in wanted], status="pending",
-                               only_from_failed=True),
+                MarkItemsInput(
+                    run_id=self.run_id,
+                    stage=number,
+                    item_ids=[f.id for f in wanted],
+                    status="pending",
+                    only_from_failed=True,
+                ),
                 **SHORT,
             )
             back = set(statuses.get("pending", []))
             st.failed = [f for f in st.failed if f.id not in back]
             st.failed_total -= len(back)
-            st.pending = [*st.pending, *(ItemRef(id=f.id, name=f.name) for f in wanted
-                                         if f.id in back)]
+            st.pending = [
+                *st.pending,
+                *(ItemRef(id=f.id, name=f.name) for f in wanted if f.id in back),
+            ]
             requeued += len(back)
             stages.append(number)
             current = self._current_stage()
@@ -476,14 +553,22 @@ class AutomationRunWorkflow:
         if inp and inp.stage is not None and inp.stage not in self.s.stages:
             raise ValueError(f"stage {inp.stage} is not part of this run")
 
-    @workflow.query(name="progress", description=(
-        "Overall and per-stage progress: counts, messages, phase, credits, errors (DESIGN §5)."))
+    @workflow.query(
+        name="progress",
+        description=(
+            "Overall and per-stage progress: counts, messages, phase, credits, errors (DESIGN §5)."
+        ),
+    )
     def progress(self) -> RunProgress:
         return self._progress()
 
-    @workflow.query(name="stage_queue", description=(
-        'A page of one stage\'s queue: {"stage": 4, "status": "failed", "offset": 0, "limit": 50}.'
-        " Status: pending | processing | completed | failed."))
+    @workflow.query(
+        name="stage_queue",
+        description=(
+            'A page of one stage\'s queue: {"stage": 4, "status": "failed", "offset": 0, "limit": 50}.'
+            " Status: pending | processing | completed | failed."
+        ),
+    )
     def stage_queue(self, inp: StageQueueInput | None = None) -> StageQueuePage:
         inp = inp or StageQueueInput()
         stage = inp.stage or self._current_stage() or self.s.stage_order[-1]

@@ -33,9 +33,17 @@ def _stage_progress(st: StageState, flights: list[Flight], seconds_spent: float)
     pending = max(st.total - st.completed - failed - processing, 0)
     done = st.completed + failed
     out = StageProgress(
-        stage=st.stage, name=info.name, status=st.status, pending=pending,
-        processing=processing, completed=st.completed, failed=failed, message=st.message,
-        result=dict(st.result), items_total=st.total, items_processed=done,
+        stage=st.stage,
+        name=info.name,
+        status=st.status,
+        pending=pending,
+        processing=processing,
+        completed=st.completed,
+        failed=failed,
+        message=st.message,
+        result=dict(st.result),
+        items_total=st.total,
+        items_processed=done,
         error=st.last_error,
     )
     if st.status == "running":
@@ -68,7 +76,8 @@ def build_progress(
     flights = list(inflight.values())
     stages = [
         _stage_progress(
-            s.stages[number], [f for f in flights if f.stage == number],
+            s.stages[number],
+            [f for f in flights if f.stage == number],
             seconds_by_stage.get(number, 0.0),
         )
         for number in s.stage_order
@@ -76,17 +85,28 @@ def build_progress(
     n = max(len(stages), 1)
     finished = sum(1 for p in stages if p.status in ("completed", "skipped"))
     current = next((p for p in stages if p.status == "running"), None)
-    current_pct = current.items_processed * 100 / current.items_total if (
-        current and current.items_total) else 0.0
+    current_pct = (
+        current.items_processed * 100 / current.items_total
+        if (current and current.items_total)
+        else 0.0
+    )
     percentage = 100.0 if status == "completed" else finished * 100 / n + current_pct / n
     error = s.error
     if error is None:
         error = next((p.error for p in reversed(stages) if p.error), None)
     return RunProgress(
-        run_id=run_id, kind="manual" if inp.manual else "automation", site_id=inp.site_id,
-        status=status, paused=s.paused, pause_reason=s.pause_reason,
-        current_stage=current_stage, percentage=round(min(percentage, 100.0), 1),
-        stages=stages, credits_used=s.credits_used, error=error, started_at=s.started_at,
+        run_id=run_id,
+        kind="manual" if inp.manual else "automation",
+        site_id=inp.site_id,
+        status=status,
+        paused=s.paused,
+        pause_reason=s.pause_reason,
+        current_stage=current_stage,
+        percentage=round(min(percentage, 100.0), 1),
+        stages=stages,
+        credits_used=s.credits_used,
+        error=error,
+        started_at=s.started_at,
         finished_at=now if status in ("completed", "cancelled", "failed") else None,
     )
 
@@ -98,17 +118,31 @@ def queue_page(
     st = s.stages.get(stage) or StageState(stage=stage)
     complete = True
     if inp.status == "processing":
-        items = [QueueItem(id=i.id, name=i.name, status="processing")
-                 for f in inflight.values() if f.stage == stage for i in f.items]
+        items = [
+            QueueItem(id=i.id, name=i.name, status="processing")
+            for f in inflight.values()
+            if f.stage == stage
+            for i in f.items
+        ]
         total = len(items)
     elif inp.status == "failed":
-        items = [QueueItem(id=f.id, name=f.name, status="failed", attempts=f.attempts,
-                           error_type=f.error_type, error_message=f.error_message)
-                 for f in st.failed]
+        items = [
+            QueueItem(
+                id=f.id,
+                name=f.name,
+                status="failed",
+                attempts=f.attempts,
+                error_type=f.error_type,
+                error_message=f.error_message,
+            )
+            for f in st.failed
+        ]
         total, complete = st.failed_total, len(st.failed) >= st.failed_total
     elif inp.status == "completed":
-        items = [QueueItem(id=i.id, name=i.name, status="completed")
-                 for i in reversed(st.recent_completed)]
+        items = [
+            QueueItem(id=i.id, name=i.name, status="completed")
+            for i in reversed(st.recent_completed)
+        ]
         total, complete = st.completed, len(items) >= st.completed
     else:
         items = [QueueItem(id=i.id, name=i.name, status="pending") for i in st.pending]
@@ -116,6 +150,11 @@ def queue_page(
         total = max(st.total - st.completed - st.failed_total - processing, 0)
         complete = len(items) >= total
     return StageQueuePage(
-        stage=stage, status=inp.status, total=total, offset=inp.offset, limit=inp.limit,
-        items=items[inp.offset : inp.offset + inp.limit], complete=complete,
+        stage=stage,
+        status=inp.status,
+        total=total,
+        offset=inp.offset,
+        limit=inp.limit,
+        items=items[inp.offset : inp.offset + inp.limit],
+        complete=complete,
     )

@@ -38,9 +38,7 @@ def list_transactions(
         query = query.where(CreditTransaction.operation == operation)
     if run_id:
         query = query.where(CreditTransaction.run_id == run_id)
-    return paginate(
-        session, query, page, CreditTransactionPublic, col(CreditTransaction.id).desc()
-    )
+    return paginate(session, query, page, CreditTransactionPublic, col(CreditTransaction.id).desc())
 
 
 @router.post("/top-up", response_model=TopUpResult)

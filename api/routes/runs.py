@@ -88,7 +88,11 @@ async def start_run(
     site = get_site_or_404(session, account, site_id)
     assert site.id is not None and account.id is not None
     run_id = await svc.start_run(
-        client, settings, account_id=account.id, site_id=site.id, trigger="api",
+        client,
+        settings,
+        account_id=account.id,
+        site_id=site.id,
+        trigger="api",
         stages=body.stages if body else None,
     )
     return RunStarted(run_id=run_id, status="running")
@@ -159,7 +163,11 @@ async def manual_run(
             details={"invalid_ids": unknown},
         )
     run_id = await svc.start_run(
-        client, settings, account_id=account.id, site_id=site.id, trigger="api",
+        client,
+        settings,
+        account_id=account.id,
+        site_id=site.id,
+        trigger="api",
         manual=ManualSelection(stage=int(stage), item_ids=ids),
     )
     return RunStarted(run_id=run_id, status="running")

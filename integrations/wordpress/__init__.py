@@ -1,0 +1,1 @@
+"""The WordPress REST API integration: client, error classification, connection test."""

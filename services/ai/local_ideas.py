@@ -219,7 +219,7 @@ def _title(
             ]
     else:
         options = [
-            f"{subject}: What It Is and Why It Matters",
+            f"{subject}: What to Know and Why It Matters",
             f"Understanding {subject}",
             f"{subject}: Key Facts and Practical Advice",
         ]

@@ -8,13 +8,12 @@ count ends between the target and 10% above it (short filler sentences land the 
 
 from __future__ import annotations
 
-import html
 import random
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from services.ai import local_phrases as P
+from services.ai.local_markup import Block, Slot, count_words, list_kind, render, section_kind
 from services.ai.local_outline import build_outline
 from services.ai.local_style import (
     heading_for,
@@ -24,47 +23,11 @@ from services.ai.local_style import (
     shorten,
     title_case,
 )
-from services.ai.schemas import ArticleBrief, ArticleDraft, OutlineSection
-from services.keyword_terms import core_phrase
+from services.ai.schemas import ArticleBrief, ArticleDraft
+from services.keyword_terms import core_phrase, word_set
 
-# The same rule the content stage counts words by (services/stages/writing.py).
-WORD_RE = re.compile(r"\b[\w'-]+\b")
 OVERSHOOT = 0.10  # the count may end this far above the target, never below it
-SENTENCES_PER_PARAGRAPH = 4
 MAX_INTRO_SENTENCES = 5
-
-_LIST_KINDS = {"mistakes": "mistakes", "checklist": "checklist", "pros": "pros", "cons": "cons"}
-_KEYWORD_LIST_MARKERS = ("at a glance", "key features", "key differences", "tips", "overview")
-
-
-def count_words(text: str) -> int:
-    """Visible words in plain text, counted like the content stage counts them."""
-    return len(WORD_RE.findall(text))
-
-
-def visible_word_count(content_html: str) -> int:
-    """Visible words of an HTML fragment (tags stripped, entities decoded)."""
-    text = html.unescape(re.sub(r"<[^>]+>", " ", content_html))
-    return count_words(text)
-
-
-@dataclass
-class _Slot:
-    """Running text under one heading (or the intro/closing): its kind, keywords, sentences."""
-
-    kind: str
-    keywords: list[str]
-    sentences: list[str] = field(default_factory=list)
-    items: list[str] = field(default_factory=list)  # a <ul> after the first paragraph
-    used: set[str] = field(default_factory=set)  # templates used here (no repeats nearby)
-    kind_sentences: int = 0
-
-
-@dataclass
-class _Block:
-    tag: str  # "h2" | "h3" | "text"
-    text: str = ""
-    slot: _Slot | None = None
 
 
 class _Cycle:
@@ -102,6 +65,8 @@ _NAMING = tuple(t for t in P.GENERAL if "{kw}" in t)  # templates that name thei
 
 
 class _Writer:
+    """Builds one article: its blocks, their sentences, and the running word count."""
+
     def __init__(self, brief: ArticleBrief) -> None:
         self.brief = brief
         self.title = brief.title.strip() or title_case(brief.primary_keyword)
@@ -120,7 +85,8 @@ class _Writer:
 
     # --- sentences -----------------------------------------------------------------------
 
-    def _cycle(self, name: str, items: Sequence[str]) -> _Cycle:
+    def cycle(self, name: str, items: Sequence[str]) -> _Cycle:
+        """The article's template cycle of one kind (created on first use)."""
         if name not in self.cycles:
             self.cycles[name] = _Cycle(items, self.rng)
         return self.cycles[name]
@@ -135,59 +101,62 @@ class _Writer:
         core = core_phrase(subject)
         if roll < 0.55 and core.casefold() != subject.casefold() and len(core.split()) > 1:
             return core
-        return self._cycle("references", P.REFERENCES).next()
+        return self.cycle("references", P.REFERENCES).next()
 
-    def _fill(self, template: str, kw: str, verbatim: bool = True) -> str:
+    def fill(self, template: str, kw: str, verbatim: bool = True) -> str:
+        """A template with its slots filled; `verbatim` names the keyword as searched."""
         subject = core_phrase(kw) if is_question(kw) else kw
+        if kw == self.primary and not verbatim:
+            subject = self.topic
         same_as_topic = subject.casefold() == self.topic.casefold() and "{topic}" in template
         ref = subject if verbatim and not same_as_topic else self._reference(subject)
         if same_as_topic and ref.casefold() == subject.casefold():
-            ref = self._cycle("references", P.REFERENCES).next()
+            ref = self.cycle("references", P.REFERENCES).next()
         return template.format(
             kw=ref, Kw=sentence_case(ref), topic=self.topic, q=sentence_case(kw.rstrip("?"))
         )
 
-    def sentence(self, slot: _Slot, index: int) -> str:
+    def sentence(self, slot: Slot, index: int) -> str:
         """The next sentence of a slot; its first sentence per keyword names that keyword."""
-        kw = slot.keywords[index % len(slot.keywords)] if slot.keywords else self.primary
+        kw = slot.keywords[index % len(slot.keywords)] if slot.keywords else self.topic
         if index < len(slot.keywords) or (index == 0 and not slot.keywords):
             if is_question(kw):
-                return self._fill(self._cycle("question", P.QUESTION).next(slot.used), kw)
-            return self._fill(self._cycle("naming", _NAMING).next(slot.used), kw)
+                return self.fill(self.cycle("question", P.QUESTION).next(slot.used), kw)
+            return self.fill(self.cycle("naming", _NAMING).next(slot.used), kw)
         pool = _KIND_POOLS.get(slot.kind)
         # Kind-specific sentences lead a section; general ones carry the rest.
         if pool and slot.kind_sentences < (len(pool) + 1) // 2:
             slot.kind_sentences += 1
-            return self._fill(self._cycle(slot.kind, pool).next(slot.used), kw, verbatim=False)
-        return self._fill(self._cycle("general", P.GENERAL).next(slot.used), kw, verbatim=False)
+            return self.fill(self.cycle(slot.kind, pool).next(slot.used), kw, verbatim=False)
+        return self.fill(self.cycle("general", P.GENERAL).next(slot.used), kw, verbatim=False)
 
     def sentence_intro(self, index: int) -> str:
         """Opening sentences; a question keyword is quoted as asked in the second one."""
         if index == 1 and is_question(self.primary):
-            return self._fill(self._cycle("question", P.QUESTION).next(), self.primary)
-        return self._fill(self._cycle("intro", P.INTRO).next(), self.primary)
+            return self.fill(self.cycle("question", P.QUESTION).next(), self.primary)
+        return self.fill(self.cycle("intro", P.INTRO).next(), self.primary)
 
-    def add(self, slot: _Slot, text: str) -> None:
+    def add(self, slot: Slot, text: str) -> None:
         slot.sentences.append(text)
         self.words += count_words(text)
 
     # --- structure -----------------------------------------------------------------------
 
-    def blocks(self) -> tuple[list[_Block], _Slot, _Slot]:
+    def blocks(self) -> tuple[list[Block], Slot, Slot]:
         outline = self.brief.outline or build_outline(
             "article", self.primary, self.keywords, self.keywords
         )
-        intro = _Slot("intro", [self.primary])
-        closing = _Slot("closing", [self.primary])
-        blocks: list[_Block] = [_Block("text", slot=intro)]
+        intro = Slot("intro", [self.primary])
+        closing = Slot("closing", [self.primary])
+        blocks: list[Block] = [Block("text", slot=intro)]
         for section in outline:
-            blocks.append(_Block("h2", section.heading))
-            blocks.append(_Block("text", slot=self._slot(section.heading, None)))
-            parent = _kind(section.heading)
+            blocks.append(Block("h2", section.heading))
+            blocks.append(Block("text", slot=self._slot(section.heading, None)))
+            parent = section_kind(section.heading)
             for sub in section.subheadings:
-                blocks.append(_Block("h3", sub))
-                blocks.append(_Block("text", slot=self._slot(sub, parent)))
-        blocks.append(_Block("text", slot=closing))
+                blocks.append(Block("h3", sub))
+                blocks.append(Block("text", slot=self._slot(sub, parent)))
+        blocks.append(Block("text", slot=closing))
         self._assign_keywords(
             [b.slot for b in blocks if b.slot and b.slot.kind not in _NO_KEYWORDS]
         )
@@ -196,11 +165,11 @@ class _Writer:
                 self.words += count_words(b.text)
         return blocks, intro, closing
 
-    def _slot(self, heading: str, parent: str | None) -> _Slot:
-        kind = _kind(heading)
+    def _slot(self, heading: str, parent: str | None) -> Slot:
+        kind = section_kind(heading)
         if kind == "general" and parent in {"step", "compare"}:
             kind = parent
-        slot = _Slot(kind, [])
+        slot = Slot(kind, [])
         key = heading.casefold().rstrip("?")
         key = re.sub(r"^(\d+\.|step \d+:)\s*", "", key)
         for kw in self.keywords:
@@ -208,16 +177,18 @@ class _Writer:
                 slot.keywords.append(kw)
         return slot
 
-    def _assign_keywords(self, slots: list[_Slot]) -> None:
+    def _assign_keywords(self, slots: list[Slot]) -> None:
         """Keywords not already a heading go to the slots that have none, round robin."""
         if not slots:
             return
         placed = {kw for s in slots for kw in s.keywords}
         empty = [s for s in slots if not s.keywords] or slots
+        # The primary keyword, as searched, opens the first section that has no keyword.
+        empty[0].keywords.insert(0, self.primary)
         for i, kw in enumerate(k for k in self.keywords if k not in placed):
-            empty[i % len(empty)].keywords.append(kw)
+            empty[(i + 1) % len(empty)].keywords.append(kw)
 
-    def lists(self, blocks: list[_Block], headings: dict[int, str]) -> None:
+    def lists(self, blocks: list[Block], headings: dict[int, str]) -> None:
         """Bulleted lists where the section calls for one (mistakes, checklists, pros/cons,
         overviews of the options)."""
         for i, block in enumerate(blocks):
@@ -225,16 +196,16 @@ class _Writer:
             if slot is None or i not in headings:
                 continue
             heading = headings[i].lower()
-            kind = _list_kind(heading)
+            kind = list_kind(heading)
             if kind is None:
                 continue
             kw = slot.keywords[0] if slot.keywords else self.primary
             if kind == "keywords":
                 pool = [k for k in (slot.keywords + self.keywords + [self.primary])][:4]
-                templates = self._cycle("list:keywords", P.LIST_ITEMS["keywords"])
-                items = [self._fill(templates.next(), k) for k in _unique(pool)]
+                templates = self.cycle("list:keywords", P.LIST_ITEMS["keywords"])
+                items = [self.fill(templates.next(), k) for k in _unique(pool)]
             else:
-                items = [self._fill(t, kw) for t in P.LIST_ITEMS[kind][:4]]
+                items = [self.fill(t, kw) for t in P.LIST_ITEMS[kind][:4]]
             if len(items) >= 2:
                 slot.items = items
                 self.words += sum(count_words(item) for item in items)
@@ -253,18 +224,18 @@ def write_article(brief: ArticleBrief) -> ArticleDraft:
         writer.add(intro, writer.sentence_intro(i))
     h2s = [b.text for b in blocks if b.tag == "h2"]
     if h2s:
-        roadmap = writer._cycle("roadmap", P.ROADMAP).next()
+        roadmap = writer.cycle("roadmap", P.ROADMAP).next()
         writer.add(intro, roadmap.format(n=len(h2s), first=h2s[0], last=h2s[-1]))
     for slot in body:
         if slot.kind == "faq":
-            writer.add(slot, writer._fill(writer._cycle("faq", P.FAQ_LEAD).next(), writer.primary))
+            writer.add(slot, writer.fill(writer.cycle("faq", P.FAQ_LEAD).next(), writer.primary))
             continue
         for i in range(max(1, len(slot.keywords))):
             writer.add(slot, writer.sentence(slot, i))
-    writer.add(closing, writer._fill(writer._cycle("closing", P.CLOSING).next(), writer.primary))
+    writer.add(closing, writer.fill(writer.cycle("closing", P.CLOSING).next(), writer.primary))
 
     _reach_target(writer, body, intro, max(1, brief.target_word_count))
-    content_html = _render(blocks)
+    content_html = render(blocks)
     return ArticleDraft(
         title=writer.title[:300],
         content_html=content_html,
@@ -278,13 +249,13 @@ def write_article(brief: ArticleBrief) -> ArticleDraft:
     )
 
 
-def _reach_target(writer: _Writer, body: list[_Slot], intro: _Slot, target: int) -> None:
+def _reach_target(writer: _Writer, body: list[Slot], intro: Slot, target: int) -> None:
     """Add sentences round robin over the sections until the count reaches the target; near
     the end, only sentences that keep it under target + 10%."""
     upper = int(target * (1 + OVERSHOOT))
     # The FAQ lead stays one sentence: the answers under it carry the section.
     slots = [s for s in body if s.kind != "faq"] or [intro]
-    fillers = writer._cycle("fillers", P.FILLERS)
+    fillers = writer.cycle("fillers", P.FILLERS)
     turn = 0
     while writer.words < target:
         slot = slots[turn % len(slots)]
@@ -293,51 +264,13 @@ def _reach_target(writer: _Writer, body: list[_Slot], intro: _Slot, target: int)
             slot = intro
         text = writer.sentence(slot, len(slot.sentences))
         if writer.words + count_words(text) > upper:
-            text = min(P.FILLERS, key=count_words) if target - writer.words < 4 else fillers.next()
+            text = fillers.next()  # at most 5 words: fits, since the window is 10% of the target
         writer.add(slot, text)
 
 
-def _render(blocks: list[_Block]) -> str:
-    out: list[str] = []
-    for block in blocks:
-        if block.tag in {"h2", "h3"}:
-            out.append(f"<{block.tag}>{_esc(block.text)}</{block.tag}>")
-            continue
-        slot = block.slot
-        assert slot is not None
-        chunks = [
-            slot.sentences[i : i + SENTENCES_PER_PARAGRAPH]
-            for i in range(0, len(slot.sentences), SENTENCES_PER_PARAGRAPH)
-        ]
-        if slot.items and len(chunks) > 0 and len(chunks[0]) > 2:
-            # A list reads best right after a short lead-in.
-            rest = [s for c in chunks for s in c]
-            chunks = [rest[:2]] + [
-                rest[i : i + SENTENCES_PER_PARAGRAPH]
-                for i in range(2, len(rest), SENTENCES_PER_PARAGRAPH)
-            ]
-        for n, chunk in enumerate(chunks):
-            out.append(f"<p>{_esc(' '.join(chunk))}</p>")
-            if n == 0 and slot.items:
-                out.append("<ul>" + "".join(f"<li>{_esc(i)}</li>" for i in slot.items) + "</ul>")
-        if not chunks and slot.items:
-            out.append("<ul>" + "".join(f"<li>{_esc(i)}</li>" for i in slot.items) + "</ul>")
-    return "\n".join(out)
-
-
-_LEADING = {"best", "top", "cheap", "cheapest", "affordable"}
-_TRAILING = {
-    "review",
-    "reviews",
-    "sale",
-    "clearance",
-    "deals",
-    "near",
-    "me",
-    "2023",
-    "2024",
-    "2025",
-}
+_LEADING = word_set("best top cheap cheapest affordable")
+_TRAILING = word_set("review reviews sale clearance deals near me")
+_YEAR = re.compile(r"(19|20)\d\d")
 
 
 def _bare(keyword: str) -> str:
@@ -345,46 +278,9 @@ def _bare(keyword: str) -> str:
     words = keyword.split()
     while len(words) > 1 and words[0].lower() in _LEADING:
         words.pop(0)
-    while len(words) > 1 and words[-1].lower() in _TRAILING:
+    while len(words) > 1 and (words[-1].lower() in _TRAILING or _YEAR.fullmatch(words[-1])):
         words.pop()
     return " ".join(words)
-
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def _kind(heading: str) -> str:
-    h = heading.lower().strip()
-    if h.startswith("frequently asked") or h in {"faq", "faqs"}:
-        return "faq"
-    if "mistake" in h:
-        return "mistakes"
-    if h.startswith("step ") or "before you start" in h:
-        return "step"
-    if h in {"pros", "cons"}:
-        return h
-    if any(m in h for m in ("differences", " vs ", "better fit", "which should", "apart")):
-        return "compare"
-    if any(m in h for m in ("bottom line", "takeaways", "verdict", "final thoughts")):
-        return "summary"
-    if "who it is for" in h:
-        return "fit"
-    if h.endswith("?"):
-        return "answer"
-    return "general"
-
-
-def _list_kind(heading: str) -> str | None:
-    if "mistake" in heading:
-        return "mistakes"
-    if "before you start" in heading:
-        return "checklist"
-    if heading in {"pros", "cons"}:
-        return heading
-    if any(m in heading for m in _KEYWORD_LIST_MARKERS):
-        return "keywords"
-    return None
 
 
 def _meta_title(title: str) -> str:
@@ -403,8 +299,3 @@ def _unique(items: Iterable[str]) -> list[str]:
             seen.add(text.casefold())
             out.append(text)
     return out
-
-
-def outline_headings(outline: Sequence[OutlineSection]) -> list[str]:
-    """Every heading of an outline in reading order (H2, then its H3s)."""
-    return [h for s in outline for h in (s.heading, *s.subheadings)]

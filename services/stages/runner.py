@@ -312,11 +312,15 @@ def process_batch(
             outcomes.append(ItemOutcome(id=item_id, status="completed", attempts=row.attempts))
             continue
         if row.status == GS.FAILED:
-            error = ErrorInfo(error_type=row.error_type or "Error",
-                              error_message=row.error_message or "", retryable=False,
-                              action="fix_input")
-            outcomes.append(ItemOutcome(id=item_id, status="failed", error=error,
-                                        attempts=row.attempts))
+            error = ErrorInfo(
+                error_type=row.error_type or "Error",
+                error_message=row.error_message or "",
+                retryable=False,
+                action="fix_input",
+            )
+            outcomes.append(
+                ItemOutcome(id=item_id, status="failed", error=error, attempts=row.attempts)
+            )
             continue
         if is_cancelled():
             _requeue(ctx, ids[index:])

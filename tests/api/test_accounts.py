@@ -52,10 +52,18 @@ async def test_revoked_key_is_401_and_last_key_cannot_be_revoked(
 
 
 async def test_signup_rejects_bad_names(api: httpx.AsyncClient) -> None:
-    for body in ({}, {"name": ""}, {"name": "x" * 201}, {"name": 5}, {"name": "a\x00b"},
-                 {"name": "ok", "extra": 1}, []):
+    for body in (
+        {},
+        {"name": ""},
+        {"name": "x" * 201},
+        {"name": 5},
+        {"name": "a\x00b"},
+        {"name": "ok", "extra": 1},
+        [],
+    ):
         r = await api.post("/accounts", json=body)
         assert r.status_code == 422, (body, r.text)
         assert r.json()["error"]["type"] == "ValidationError"
-    r = await api.post("/accounts", content=b"{not json", headers={"content-type": "application/json"})
+    json_header = {"content-type": "application/json"}
+    r = await api.post("/accounts", content=b"{not json", headers=json_header)
     assert r.status_code == 422

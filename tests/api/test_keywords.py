@@ -16,8 +16,11 @@ def upload(content: bytes, name: str = "keywords.csv") -> dict[str, tuple[str, b
 async def test_csv_with_bom_header_any_order_duplicates_and_rejections(
     api: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    await api.post("/sites/%d/keywords" % tenant.site_id, headers=tenant.headers,
-                   json=[{"keyword": "Trail Running Shoes"}])
+    await api.post(
+        f"/sites/{tenant.site_id}/keywords",
+        headers=tenant.headers,
+        json=[{"keyword": "Trail Running Shoes"}],
+    )
     csv_text = (
         "Volume,KEYWORD,Intent,difficulty,CPC,country\r\n"
         "1200,best trail shoes,commercial,45,1.20,us\r\n"
@@ -31,8 +34,11 @@ async def test_csv_with_bom_header_any_order_duplicates_and_rejections(
         "\r\n"
         '5,"trail, mountain and road",navigational,0,0,de\r\n'
     )
-    r = await api.post(f"/sites/{tenant.site_id}/keywords/import", headers=tenant.headers,
-                       files=upload("\ufeff".encode() + csv_text.encode()))
+    r = await api.post(
+        f"/sites/{tenant.site_id}/keywords/import",
+        headers=tenant.headers,
+        files=upload("\ufeff".encode() + csv_text.encode()),
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["created"], body["duplicates_in_file"], body["duplicates_existing"]) == (2, 1, 1)
@@ -40,8 +46,9 @@ async def test_csv_with_bom_header_any_order_duplicates_and_rejections(
     assert sorted(reasons) == [5, 6, 7, 8, 9] and body["rejected_total"] == 5
     assert "volume" in reasons[5] and "difficulty" in reasons[6]
     assert "empty" in reasons[7] and "intent" in reasons[8] and "300" in reasons[9]
-    listed = await api.get(f"/sites/{tenant.site_id}/keywords", headers=tenant.headers,
-                           params={"q": "TRAIL"})
+    listed = await api.get(
+        f"/sites/{tenant.site_id}/keywords", headers=tenant.headers, params={"q": "TRAIL"}
+    )
     texts = {k["text"]: k for k in listed.json()["items"]}
     assert set(texts) == {"best trail shoes", "Trail Running Shoes", "trail, mountain and road"}
     assert texts["best trail shoes"]["volume"] == 1200
@@ -52,11 +59,19 @@ async def test_csv_with_bom_header_any_order_duplicates_and_rejections(
 async def test_csv_without_header_uses_the_documented_order(
     api: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    r = await api.post(f"/sites/{tenant.site_id}/keywords/import", headers=tenant.headers,
-                       files=upload(b"running socks,500,12,0.3,transactional,GB\nrunning hat\n"))
+    r = await api.post(
+        f"/sites/{tenant.site_id}/keywords/import",
+        headers=tenant.headers,
+        files=upload(b"running socks,500,12,0.3,transactional,GB\nrunning hat\n"),
+    )
     assert r.json()["created"] == 2, r.text
-    items = (await api.get(f"/sites/{tenant.site_id}/keywords", headers=tenant.headers,
-                           params={"intent": "transactional"})).json()["items"]
+    items = (
+        await api.get(
+            f"/sites/{tenant.site_id}/keywords",
+            headers=tenant.headers,
+            params={"intent": "transactional"},
+        )
+    ).json()["items"]
     assert [(k["text"], k["volume"], k["difficulty"], k["country"]) for k in items] == [
         ("running socks", 500, 12, "GB")
     ]
@@ -77,8 +92,9 @@ async def test_malformed_csv_is_refused_and_writes_nothing(
     api: httpx.AsyncClient, tenant: Tenant, content: bytes, message: str
 ) -> None:
     before = count(Keyword, site_id=tenant.site_id)
-    r = await api.post(f"/sites/{tenant.site_id}/keywords/import", headers=tenant.headers,
-                       files=upload(content))
+    r = await api.post(
+        f"/sites/{tenant.site_id}/keywords/import", headers=tenant.headers, files=upload(content)
+    )
     if message == "created":  # a header alone is a valid, empty import
         assert r.status_code == 200 and r.json()["created"] == 0
         return
@@ -91,8 +107,11 @@ async def test_more_than_100000_rows_is_refused_whole(
     api: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     rows = "\n".join(f"keyword number {i}" for i in range(100_001))
-    r = await api.post(f"/sites/{tenant.site_id}/keywords/import", headers=tenant.headers,
-                       files=upload(("keyword\n" + rows).encode()))
+    r = await api.post(
+        f"/sites/{tenant.site_id}/keywords/import",
+        headers=tenant.headers,
+        files=upload(("keyword\n" + rows).encode()),
+    )
     assert r.status_code == 422 and "100,000" in r.json()["error"]["message"]
     assert count(Keyword, site_id=tenant.site_id) == 0, "nothing of the first 100,000 stays"
 
@@ -101,21 +120,31 @@ async def test_json_list_reports_positions_and_refuses_bad_types(
     api: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     url = f"/sites/{tenant.site_id}/keywords"
-    r = await api.post(url, headers=tenant.headers, json=[
-        {"keyword": "gps watch", "volume": 900, "difficulty": 30, "intent": "Commercial"},
-        {"keyword": "GPS  watch"},
-        {"keyword": "  "},
-        {"keyword": "altimeter", "difficulty": -1},
-    ])
+    r = await api.post(
+        url,
+        headers=tenant.headers,
+        json=[
+            {"keyword": "gps watch", "volume": 900, "difficulty": 30, "intent": "Commercial"},
+            {"keyword": "GPS  watch"},
+            {"keyword": "  "},
+            {"keyword": "altimeter", "difficulty": -1},
+        ],
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["created"] == 1 and body["duplicates_in_file"] == 1
     assert [x["line"] for x in body["rejected"]] == [3, 4]
     before = count(Keyword, site_id=tenant.site_id)
     for bad in (
-        [], {"keyword": "x"}, [{"keyword": "a", "volume": "lots"}], [{"volume": 1}],
-        [{"keyword": "y" * 1001}], [{"keyword": "ok"}, {"keyword": 5}], [{"keyword": "a\x00"}],
-        [{"keyword": "ok", "unknown": 1}], [{"keyword": "x"}] * 10_001,
+        [],
+        {"keyword": "x"},
+        [{"keyword": "a", "volume": "lots"}],
+        [{"volume": 1}],
+        [{"keyword": "y" * 1001}],
+        [{"keyword": "ok"}, {"keyword": 5}],
+        [{"keyword": "a\x00"}],
+        [{"keyword": "ok", "unknown": 1}],
+        [{"keyword": "x"}] * 10_001,
     ):
         r = await api.post(url, headers=tenant.headers, json=bad)
         assert r.status_code == 422, (str(bad)[:80], r.text[:300])
@@ -129,7 +158,13 @@ async def test_keyword_filters_and_pagination(api: httpx.AsyncClient, tenant: Te
     assert (page["total"], page["limit"], page["offset"]) == (7, 3, 5)
     assert [k["text"] for k in page["items"]] == ["kw 5", "kw 6"]
     assert (await api.get(url, headers=tenant.headers, params={"q": "100%_"})).json()["total"] == 0
-    for params in ({"limit": 501}, {"limit": 0}, {"offset": -1}, {"status": "weird"},
-                   {"cluster_id": "x"}, {"q": "a" * 301}):
+    for params in (
+        {"limit": 501},
+        {"limit": 0},
+        {"offset": -1},
+        {"status": "weird"},
+        {"cluster_id": "x"},
+        {"q": "a" * 301},
+    ):
         r = await api.get(url, headers=tenant.headers, params=params)
         assert r.status_code == 422, params
