@@ -29,6 +29,7 @@ from workflows.contracts import (
     RecordRunInput,
     RecordRunResult,
     RunRef,
+    SettledItems,
 )
 
 
@@ -101,7 +102,7 @@ class StageActivities:
                 raise to_application_error(exc) from exc
 
     @activity.defn
-    def mark_items(self, inp: MarkItemsInput) -> dict[str, list[int]]:
+    def mark_items(self, inp: MarkItemsInput) -> SettledItems:
         """Settle items of a batch that ended without a result; answers their statuses."""
         return runner.settle_items(inp)
 

@@ -95,7 +95,10 @@ def _print(info: ScheduleInfo) -> None:
 def set_schedule(
     site: SiteOpt,
     cron: Annotated[str, typer.Option(help="Cron, e.g. '0 6 * * 1' = Mondays 06:00")],
-    tz: Annotated[str, typer.Option("--tz", help="IANA time zone, e.g. Europe/Berlin")] = "UTC",
+    tz: Annotated[
+        str | None,
+        typer.Option("--tz", help="IANA time zone, e.g. Europe/Berlin (default: kept, or UTC)"),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the site's pipeline on a cron schedule (creates or updates it)."""

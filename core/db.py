@@ -27,6 +27,15 @@ def engine_for(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=60000")
             cur.close()
+            # We issue BEGIN ourselves (below); pysqlite's implicit BEGIN is deferred.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(eng, "begin")
+        def _sqlite_begin_immediate(conn):  # type: ignore[no-untyped-def]
+            # A deferred transaction that reads and then writes fails at once with "database is
+            # locked" when another writer committed in between (busy_timeout cannot help).
+            # BEGIN IMMEDIATE takes the write lock up front, so writers queue instead.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return eng
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

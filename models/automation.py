@@ -85,4 +85,7 @@ class StageItem(SQLModel, table=True):
     error_type: str | None = Field(default=None, max_length=100)
     error_message: str | None = text_field(default="")
     retryable: bool | None = None
+    # What completing the item made (e.g. {"ideas": 4}), kept so a retried batch reports the
+    # results of items an earlier attempt finished.
+    result: dict[str, Any] = json_dict_field()
     updated_at: datetime = created_at_field()

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A local WordPress (Debian's package, served by `php -S`) for igny8's live tests and demos.
 #
-#   scripts/wordpress_setup.sh start  [--port 8089] [--dir .data/wordpress]
-#   scripts/wordpress_setup.sh stop   [--dir .data/wordpress]
-#   scripts/wordpress_setup.sh status [--dir .data/wordpress]
+#   scripts/wordpress_setup.sh start  [--port 8089] [[--dir] .data/wordpress]
+#   scripts/wordpress_setup.sh stop   [[--dir] .data/wordpress]
+#   scripts/wordpress_setup.sh status [[--dir] .data/wordpress]
 #
 # `start` is idempotent: it installs what is missing (apt as root), creates the MariaDB database,
 # writes /etc/wordpress/config-127.0.0.1.php, starts the server, installs the site, turns on
@@ -19,7 +19,8 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --port) PORT="$2"; shift 2 ;;
         --dir) DIR="$2"; shift 2 ;;
-        *) echo "unknown argument: $1" >&2; exit 64 ;;
+        -*) echo "unknown option: $1" >&2; exit 64 ;;
+        *) DIR="$1"; shift ;;  # the state folder may also be given as a plain argument
     esac
 done
 

@@ -7,6 +7,7 @@ the step looks for what an earlier, interrupted attempt may have created (see se
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -165,7 +166,7 @@ def upsert_taxonomy(
 
 def link_taxonomies(session: Session, content_id: int, taxonomy_ids: list[int]) -> None:
     """Make the content's term links exactly `taxonomy_ids`."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         delete(ContentTaxonomyLink).where(
             col(ContentTaxonomyLink.content_id) == content_id,
             col(ContentTaxonomyLink.taxonomy_id).not_in(taxonomy_ids),
@@ -183,13 +184,17 @@ def link_taxonomies(session: Session, content_id: int, taxonomy_ids: list[int]) 
             session.add(ContentTaxonomyLink(content_id=content_id, taxonomy_id=taxonomy_id))
 
 
-def _save_post(client: WordPressClient, post_id: int | None, data: dict[str, Any]) -> dict:
+def _save_post(
+    client: WordPressClient, post_id: int | None, data: dict[str, Any]
+) -> dict[str, Any]:
     """Create or update; SEO meta the site refuses is dropped rather than failing the post."""
     try:
         return client.update_post(post_id, data) if post_id else client.create_post(data)
     except WordPressRejectedError as exc:
-        params = ((exc.details or {}).get("data") or {}).get("params") or {}  # type: ignore[union-attr]
-        if wp_code(exc) != "rest_invalid_param" or "meta" not in params or "meta" not in data:
+        details = exc.details if isinstance(exc.details, dict) else {}
+        wp_data = details.get("data")
+        refused = (wp_data.get("params") if isinstance(wp_data, dict) else None) or {}
+        if wp_code(exc) != "rest_invalid_param" or "meta" not in refused or "meta" not in data:
             raise
     data = {k: v for k, v in data.items() if k != "meta"}
     return client.update_post(post_id, data) if post_id else client.create_post(data)
@@ -215,7 +220,7 @@ def publish_content(
             session.exec(
                 select(Image)
                 .where(Image.content_id == content_id)
-                .order_by(Image.kind, Image.position)
+                .order_by(col(Image.kind), col(Image.position))
             ).all()
         )
         out = PublishOutcome(content_id, 0, "", wp_status, created=False)
@@ -238,31 +243,44 @@ def publish_content(
                 tags=terms["tag"],
                 publish_at=publish_at,
             )
-            post_id = content.external_id
-            post: dict[str, Any] | None = None
-            if post_id:
-                beat(f"Updating post {post_id}")
-                try:
-                    post = _save_post(client, post_id, data)
-                except WordPressNotFoundError:
-                    post_id = None  # deleted on WordPress since: publish it anew
-            if post is None:
-                beat("Looking for a post from an earlier attempt")
-                found = client.find_post_by_marker(marker)
-                post_id = int(found["id"]) if found else None
-                post = _save_post(client, post_id, data)
-                out.created = post_id is None
+            post = _create_or_update(session, client, content, data, marker, out, beat)
             if wp_status == PublishStatus.PUBLISH and post.get("status") == PublishStatus.FUTURE:
                 # WordPress's clock is behind ours and scheduled what is due now: date it with
                 # WordPress's own "now" (the modification time it just wrote).
                 data["date_gmt"] = post.get("modified_gmt")
                 post = _save_post(client, int(post["id"]), data)
+                _record_post(session, content, post)
         out.post_id = int(post["id"])
         out.post_url = str(post.get("link") or "")
         out.wp_status = str(post.get("status") or wp_status)
         out.seo_meta = any(k in (post.get("meta") or {}) for k in data.get("meta", {}))
-        _record_post(session, content, post)
         return out
+
+
+def _create_or_update(
+    session: Session,
+    client: WordPressClient,
+    content: Content,
+    data: dict[str, Any],
+    marker: str,
+    out: PublishOutcome,
+    beat: Heartbeat,
+) -> dict[str, Any]:
+    """Update the stored post, else the one an interrupted attempt made, else create one;
+    the post id is committed the moment WordPress answers."""
+    post: dict[str, Any] | None = None
+    if content.external_id:
+        beat(f"Updating post {content.external_id}")
+        # Deleted on WordPress since: it is published anew below.
+        with contextlib.suppress(WordPressNotFoundError):
+            post = _save_post(client, content.external_id, data)
+    if post is None:
+        beat("Looking for a post from an earlier attempt")
+        found = client.find_post_by_marker(marker)
+        post = _save_post(client, int(found["id"]) if found else None, data)
+        out.created = found is None
+    _record_post(session, content, post)
+    return post
 
 
 def _record_post(session: Session, content: Content, post: dict[str, Any]) -> None:
@@ -275,6 +293,8 @@ def _record_post(session: Session, content: Content, post: dict[str, Any]) -> No
     if content.external_status == PublishStatus.PUBLISH:
         content.status = EditorialStatus.PUBLISHED
         content.published_at = wp_markup.parse_wp_datetime(post.get("date_gmt")) or utcnow()
+    elif content.status == EditorialStatus.PUBLISHED:
+        content.status = EditorialStatus.APPROVED  # we took it offline (draft or scheduled)
     content.updated_at = utcnow()
     session.add(content)
     session.commit()

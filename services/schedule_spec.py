@@ -142,10 +142,11 @@ def validate_timezone(name: str) -> str:
 
 
 def configure(config: AutomationConfig, cron: str | None, timezone: str | None = None) -> None:
-    """Validate and set a config's schedule (not committed); `cron=None` removes it."""
+    """Validate and set a config's schedule (not committed); `cron=None` removes it and a
+    missing time zone keeps the stored one."""
     if cron is None:
         config.schedule_cron = None
     else:
         config.schedule_cron = validate_cron(cron)
-        config.schedule_timezone = validate_timezone(timezone or "UTC")
+        config.schedule_timezone = validate_timezone(timezone or config.schedule_timezone or "UTC")
     config.updated_at = utcnow()

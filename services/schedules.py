@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 from temporalio.client import (
@@ -178,9 +178,14 @@ async def sync_after_automation_change(
 
 
 async def set_schedule(
-    client: Client, settings: Settings, site_id: int, cron: str | None, timezone: str = "UTC"
+    client: Client,
+    settings: Settings,
+    site_id: int,
+    cron: str | None,
+    timezone: str | None = None,
 ) -> ScheduleInfo:
-    """Store a new cron and time zone for the site (None removes the schedule) and apply it."""
+    """Store a new cron (None removes the schedule) and time zone (None keeps the stored one,
+    UTC at first) for the site and apply them."""
     with session_scope() as session:
         config = _config(session, site_id, create=True)
         assert config is not None
@@ -234,6 +239,13 @@ async def trigger_schedule(client: Client, settings: Settings, site_id: int) -> 
     before = await describe_schedule(client, site_id)
     if not before.registered:
         before = await apply_schedule(client, settings, site_id)
+    if before.recent_actions:
+        # Temporal names a scheduled run by its start time in whole seconds: a second trigger
+        # within the same second as the last run would reuse that run's id (and its row).
+        last = before.recent_actions[-1].scheduled_at.replace(microsecond=0)
+        wait = (last + timedelta(seconds=1.05) - datetime.now(UTC)).total_seconds()
+        if 0 < wait <= 1.05:
+            await asyncio.sleep(wait)
     await client.get_schedule_handle(schedule_id(site_id)).trigger(
         overlap=ScheduleOverlapPolicy.SKIP
     )

@@ -693,3 +693,19 @@ async def test_long_sync_continues_as_new(
     )
     assert result.pages == result.total_posts == result.created >= 3
     assert progress.pages_done == progress.total_pages == result.pages
+
+
+async def test_post_deleted_on_wordpress_is_published_anew(
+    client: Client, task_queue: str, wordpress: WP
+) -> None:
+    account_id, site_id = seed_site(wordpress)
+    content_id = seed_content(account_id, site_id, in_article=0)
+    inp = PublishContentInput(content_id=content_id, account_id=account_id, site_id=site_id)
+    async with wp_worker(client, task_queue):
+        first = await publish(client, task_queue, inp)
+        with wordpress.client() as wp:
+            wp.delete_post(first.post_id)
+        again = await publish(client, task_queue, inp.model_copy(update={"update": True}))
+    assert again.created and again.post_id != first.post_id
+    assert [p["id"] for p in wp_posts_with_marker(wordpress, content_id)] == [again.post_id]
+    assert row(Content, content_id).external_id == again.post_id

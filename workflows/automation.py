@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         RunProgress,
         RunRef,
         RunState,
+        SettledItems,
         StageQueueInput,
         StageQueuePage,
         StageState,
@@ -288,7 +289,7 @@ class AutomationRunWorkflow:
             cancelled = not isinstance(exc, ActivityError) or isinstance(cause, CancelledError)
             error = None if cancelled else self._error_from(cause, "AI_CALL")
             # Ask the database what happened to each item (some may have completed).
-            statuses = await workflow.execute_activity_method(
+            settled = await workflow.execute_activity_method(
                 StageActivities.mark_items,
                 MarkItemsInput(
                     run_id=self.run_id,
@@ -299,7 +300,7 @@ class AutomationRunWorkflow:
                 ),
                 **SHORT,
             )
-            self._apply_reconciled(st, flight, statuses, error)
+            self._apply_reconciled(st, flight, settled, error)
         finally:
             self.timing(flight)
             self.inflight.pop(batch_no, None)
@@ -316,13 +317,8 @@ class AutomationRunWorkflow:
         for out in result.outcomes:
             seen.add(out.id)
             if out.status == "completed":
-                st.completed += 1
-                for key, value in out.result.items():
-                    st.result[key] = st.result.get(key, 0) + value
-                st.recent_completed = [
-                    *st.recent_completed,
-                    ItemRef(id=out.id, name=names.get(out.id, "")),
-                ][-RECENT_KEPT:]
+                item = ItemRef(id=out.id, name=names.get(out.id, ""))
+                self._add_completion(st, item, out.result)
             elif out.status == "failed":
                 self._add_failure(st, out.id, names.get(out.id, ""), out.error, out.attempts)
         back = [i for i in flight.items if i.id not in seen]
@@ -338,16 +334,24 @@ class AutomationRunWorkflow:
         self,
         st: StageState,
         flight: InFlight,
-        statuses: dict[str, list[int]],
+        settled: SettledItems,
         error: ErrorInfo | None,
     ) -> None:
         by_id = {i.id: i for i in flight.items}
-        st.completed += len(statuses.get("completed", []))
+        statuses = settled.statuses
+        for item_id in statuses.get("completed", []):
+            self._add_completion(st, by_id[item_id], settled.results.get(item_id, {}))
         for item_id in statuses.get("failed", []):
             self._add_failure(st, item_id, by_id[item_id].name, error, 0)
         st.pending = [by_id[i] for i in statuses.get("pending", []) if i in by_id] + st.pending
         if error:
             st.last_error = error
+
+    def _add_completion(self, st: StageState, item: ItemRef, result: dict[str, int]) -> None:
+        st.completed += 1
+        for key, value in result.items():
+            st.result[key] = st.result.get(key, 0) + value
+        st.recent_completed = [*st.recent_completed, item][-RECENT_KEPT:]
 
     def _add_failure(
         self, st: StageState, item_id: int, name: str, error: ErrorInfo | None, attempts: int
@@ -480,8 +484,9 @@ class AutomationRunWorkflow:
     @workflow.signal(
         name="pause",
         description=(
-            'Pause the run. No new batch starts. {"mode": "drain"} (default) lets batches in flight '
-            'finish; {"mode": "immediate"} cancels them and puts their items back in the queue.'
+            'Pause the run. No new batch starts. {"mode": "drain"} (default) lets batches in '
+            'flight finish; {"mode": "immediate"} cancels them and puts their items back in the '
+            "queue."
         ),
     )
     def pause(self, inp: PauseInput | None = None) -> None:
@@ -522,7 +527,7 @@ class AutomationRunWorkflow:
             wanted = [f for f in st.failed if inp.item_ids is None or f.id in inp.item_ids]
             if not wanted:
                 continue
-            statuses = await workflow.execute_activity_method(
+            settled = await workflow.execute_activity_method(
                 StageActivities.mark_items,
                 MarkItemsInput(
                     run_id=self.run_id,
@@ -533,7 +538,7 @@ class AutomationRunWorkflow:
                 ),
                 **SHORT,
             )
-            back = set(statuses.get("pending", []))
+            back = set(settled.statuses.get("pending", []))
             st.failed = [f for f in st.failed if f.id not in back]
             st.failed_total -= len(back)
             st.pending = [
@@ -565,7 +570,8 @@ class AutomationRunWorkflow:
     @workflow.query(
         name="stage_queue",
         description=(
-            'A page of one stage\'s queue: {"stage": 4, "status": "failed", "offset": 0, "limit": 50}.'
+            "A page of one stage's queue: "
+            '{"stage": 4, "status": "failed", "offset": 0, "limit": 50}.'
             " Status: pending | processing | completed | failed."
         ),
     )

@@ -284,6 +284,13 @@ class MarkItemsInput(BaseModel):
     only_from_failed: bool = False
 
 
+class SettledItems(BaseModel):
+    """Item ids by generation status, and what the completed ones made."""
+
+    statuses: dict[str, list[int]] = Field(default_factory=dict)
+    results: dict[int, dict[str, int]] = Field(default_factory=dict)
+
+
 class RecordRunInput(BaseModel):
     run_id: str
     status: str

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    is_cancelled_exception,
+)
 
 with workflow.unsafe.imports_passed_through():
     from core.temporal import SA_STATUS
@@ -27,9 +33,19 @@ with workflow.unsafe.imports_passed_through():
         PublishProgress,
         PublishResult,
         PublishStepInput,
+        WpPostStatus,
     )
 
-CHECK = dict(
+
+class ActivityOptions(TypedDict, total=False):
+    """Keyword options of `workflow.execute_activity`, typed so they can be shared."""
+
+    start_to_close_timeout: timedelta
+    heartbeat_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
+CHECK = ActivityOptions(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=1),
@@ -38,7 +54,7 @@ CHECK = dict(
     ),
 )
 # Many images on a slow host take minutes; the heartbeat catches a dead worker much sooner.
-PUBLISH = dict(
+PUBLISH = ActivityOptions(
     start_to_close_timeout=timedelta(minutes=15),
     heartbeat_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(
@@ -75,12 +91,12 @@ class PublishContentWorkflow:
             await self._check()
             if inp.publish_at is not None and inp.publish_at > workflow.now():
                 await self._wait_until(inp.publish_at, show_in_wordpress=inp.status == "future")
-            status = "publish" if inp.publish_at is not None else inp.status
+            status: WpPostStatus | None = "publish" if inp.publish_at is not None else inp.status
             self._set("SAVE", 50, "Publishing to WordPress")
             result = await self._publish(status)
         except (ActivityError, asyncio.CancelledError) as err:
-            if not is_cancelled_exception(err):
-                raise self._failed(err) from err  # type: ignore[arg-type]
+            if isinstance(err, ActivityError) and not is_cancelled_exception(err):
+                raise self._failed(err) from err
             await self._withdraw_schedule()
             self._mark("cancelled")
             self._message = "Cancelled"
@@ -126,10 +142,10 @@ class PublishContentWorkflow:
                 site_id=self._inp.site_id,
                 update=self._inp.update,
             ),
-            **CHECK,  # type: ignore[arg-type]
+            **CHECK,
         )
 
-    async def _publish(self, status: str | None, with_date: bool = True) -> PublishResult:
+    async def _publish(self, status: WpPostStatus | None, with_date: bool = True) -> PublishResult:
         assert self._inp is not None
         return await workflow.execute_activity(
             ACT_PUBLISH_CONTENT,
@@ -137,11 +153,11 @@ class PublishContentWorkflow:
                 content_id=self._inp.content_id,
                 account_id=self._inp.account_id,
                 site_id=self._inp.site_id,
-                status=status,  # type: ignore[arg-type]
+                status=status,
                 publish_at=self._inp.publish_at if with_date else None,
             ),
             result_type=PublishResult,
-            **PUBLISH,  # type: ignore[arg-type]
+            **PUBLISH,
         )
 
     def _set(self, phase: str, percentage: float, message: str) -> None:
@@ -150,7 +166,7 @@ class PublishContentWorkflow:
     def _failed(self, err: ActivityError) -> ApplicationError:
         cause = err.cause
         error_type = cause.type if isinstance(cause, ApplicationError) and cause.type else "Error"
-        message = cause.message if cause is not None else str(err)
+        message = cause.message if isinstance(cause, FailureError) else str(err)
         retryable = isinstance(cause, ApplicationError) and not cause.non_retryable
         details = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else {}
         action = details.get("action") if isinstance(details, dict) else None

@@ -106,7 +106,7 @@ class WordPressSyncInput(BaseModel):
     site_id: int
     account_id: int
     full: bool = False
-    per_page: int = Field(50, ge=1, le=100)
+    per_page: int = Field(default=50, ge=1, le=100)
     # Carried over continue-as-new only.
     state: SyncState | None = None
 

@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    is_cancelled_exception,
+)
+
+from workflows.publish import ActivityOptions
 
 with workflow.unsafe.imports_passed_through():
     from core.temporal import SA_STATUS
@@ -44,14 +51,14 @@ RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=2),
     maximum_attempts=10,
 )
-SHORT = dict(start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY)
-PAGE = dict(
+SHORT = ActivityOptions(start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY)
+PAGE = ActivityOptions(
     start_to_close_timeout=timedelta(minutes=5),
     heartbeat_timeout=timedelta(seconds=30),
     retry_policy=RETRY,
 )
 # Lists every post id (100 a request): minutes on a site with 100 000 posts.
-LIST_IDS = dict(
+LIST_IDS = ActivityOptions(
     start_to_close_timeout=timedelta(minutes=30),
     heartbeat_timeout=timedelta(seconds=30),
     retry_policy=RETRY,
@@ -83,7 +90,7 @@ class WordPressSyncWorkflow:
                     ACT_SYNC_SINCE,
                     SyncSinceInput(account_id=inp.account_id, site_id=inp.site_id, full=inp.full),
                     result_type=SyncSinceResult,
-                    **SHORT,  # type: ignore[arg-type]
+                    **SHORT,
                 )
                 self._state.modified_after = since.modified_after
             else:
@@ -103,7 +110,7 @@ class WordPressSyncWorkflow:
                         modified_after=st.modified_after,
                     ),
                     result_type=SyncPageResult,
-                    **PAGE,  # type: ignore[arg-type]
+                    **PAGE,
                 )
                 st.total_pages, st.total_posts = page.total_pages, page.total
                 st.created += page.created
@@ -118,7 +125,7 @@ class WordPressSyncWorkflow:
                     ACT_MARK_MISSING,
                     ref,
                     result_type=MarkMissingResult,
-                    **LIST_IDS,  # type: ignore[arg-type]
+                    **LIST_IDS,
                 )
                 self._missing = marked.missing
             await workflow.execute_activity(
@@ -126,15 +133,15 @@ class WordPressSyncWorkflow:
                 FinishSyncInput(
                     account_id=inp.account_id, site_id=inp.site_id, started_at=st.started_at
                 ),
-                **SHORT,  # type: ignore[arg-type]
+                **SHORT,
             )
         except (ActivityError, asyncio.CancelledError) as err:
             self._finished_at = workflow.now()
-            if is_cancelled_exception(err):
+            if not isinstance(err, ActivityError) or is_cancelled_exception(err):
                 self._mark("cancelled")
                 self._message = "Cancelled"
                 raise
-            raise self._failed(err) from err  # type: ignore[arg-type]
+            raise self._failed(err) from err
         self._mark("completed")
         self._phase = "DONE"
         self._message = self._summary()
@@ -160,7 +167,7 @@ class WordPressSyncWorkflow:
     def _failed(self, err: ActivityError) -> ApplicationError:
         cause = err.cause
         error_type = cause.type if isinstance(cause, ApplicationError) and cause.type else "Error"
-        message = cause.message if cause is not None else str(err)
+        message = cause.message if isinstance(cause, FailureError) else str(err)
         self._error = ErrorInfo(
             error_type=error_type,
             error_message=message,

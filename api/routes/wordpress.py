@@ -44,9 +44,13 @@ class PublishRequest(BaseModel):
     """How to publish. `publish_at` waits on a durable timer; `future` also shows the post as
     scheduled in WordPress meanwhile (needs `publish_at` at least two minutes ahead to matter)."""
 
-    update: bool = Field(False, description="Update the post even if already published")
-    status: WpPostStatus | None = Field(None, description="Default: the site's publish status")
-    publish_at: datetime | None = Field(None, description="When to publish (UTC if no offset)")
+    update: bool = Field(default=False, description="Update the post even if already published")
+    status: WpPostStatus | None = Field(
+        default=None, description="Default: the site's publish status"
+    )
+    publish_at: datetime | None = Field(
+        default=None, description="When to publish (UTC if no offset)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> PublishRequest:
@@ -62,7 +66,9 @@ class PublishRequest(BaseModel):
 
 
 class SyncRequest(BaseModel):
-    full: bool = Field(False, description="Import every post and flag the ones deleted since")
+    full: bool = Field(
+        default=False, description="Import every post and flag the ones deleted since"
+    )
 
 
 class WorkflowStarted(BaseModel):

@@ -31,6 +31,7 @@ from workflows.contracts import (
     ItemRef,
     MarkItemsInput,
     PlanStageResult,
+    SettledItems,
 )
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ def _enqueue(
             "error_type": error.error_type if error else None,
             "error_message": error.error_message if error else "",
             "retryable": None,
+            "result": {},
             "updated_at": now,
         }
         for item_id, name in items
@@ -196,9 +198,12 @@ def set_status(
     status: str,
     error: ErrorInfo | None = None,
     only_from: tuple[str, ...] | None = None,
+    result: dict[str, int] | None = None,
 ) -> int:
     """Set the generation status of queue items (optionally only those in `only_from`)."""
     values: dict[str, object] = {"status": status, "updated_at": datetime.now(UTC)}
+    if result is not None:
+        values["result"] = result
     if error is not None:
         values.update(
             error_type=error.error_type,
@@ -217,7 +222,7 @@ def set_status(
     return session.execute(stmt.values(**values)).rowcount  # type: ignore[attr-defined]
 
 
-def settle_items(inp: MarkItemsInput) -> dict[str, list[int]]:
+def settle_items(inp: MarkItemsInput) -> SettledItems:
     """See MarkItemsInput. Completed items are never touched."""
     if inp.only_from_failed:
         source: tuple[str, ...] = (GS.FAILED,)
@@ -230,15 +235,17 @@ def settle_items(inp: MarkItemsInput) -> dict[str, list[int]]:
             session, inp.run_id, inp.stage, inp.item_ids, inp.status, inp.error, only_from=source
         )
         rows = session.exec(
-            select(StageItem.item_id, StageItem.status).where(
+            select(StageItem.item_id, StageItem.status, StageItem.result).where(
                 StageItem.run_id == inp.run_id,
                 StageItem.stage == inp.stage,
                 col(StageItem.item_id).in_(inp.item_ids),
             )
         ).all()
-    out: dict[str, list[int]] = {}
-    for item_id, status in rows:
-        out.setdefault(status, []).append(item_id)
+    out = SettledItems()
+    for item_id, status, result in rows:
+        out.statuses.setdefault(status, []).append(item_id)
+        if status == GS.COMPLETED and result:
+            out.results[item_id] = result
     return out
 
 
@@ -309,7 +316,11 @@ def process_batch(
         if row is None:
             continue  # not in this run's queue (cannot happen through the workflow)
         if row.status == GS.COMPLETED:
-            outcomes.append(ItemOutcome(id=item_id, status="completed", attempts=row.attempts))
+            outcomes.append(
+                ItemOutcome(
+                    id=item_id, status="completed", result=row.result, attempts=row.attempts
+                )
+            )
             continue
         if row.status == GS.FAILED:
             error = ErrorInfo(
@@ -353,7 +364,7 @@ def process_batch(
                 if service.info.uses_ai and cost:
                     credits.settle(session, ctx.account_id, key, cost, ctx.run_id)
                 _record_usage(session, ctx, item_id, result)
-                set_status(session, ctx.run_id, ctx.stage, [item_id], GS.COMPLETED)
+                set_status(session, ctx.run_id, ctx.stage, [item_id], GS.COMPLETED, result=counters)
             charged += cost if service.info.uses_ai else 0
             outcomes.append(
                 ItemOutcome(id=item_id, status="completed", result=counters, attempts=row.attempts)
@@ -412,7 +423,18 @@ def _process_whole_batch(
             if cost and todo:
                 credits.settle(session, ctx.account_id, key, cost, ctx.run_id)
             _record_usage(session, ctx, None, result)
-            set_status(session, ctx.run_id, ctx.stage, ids, GS.COMPLETED)
+            mapped = [i for i in ids if i in per_item]
+            set_status(session, ctx.run_id, ctx.stage, ids, GS.COMPLETED, result={})
+            set_status(session, ctx.run_id, ctx.stage, mapped, GS.COMPLETED, result={"keywords": 1})
+            # The batch's own counters ride on its first item, like in the outcomes below.
+            set_status(
+                session,
+                ctx.run_id,
+                ctx.stage,
+                ids[:1],
+                GS.COMPLETED,
+                result={**per_item.get(ids[0], {}), **batch_counters},
+            )
     except BaseException:
         with session_scope() as session:
             credits.release(session, ctx.account_id, key, ctx.run_id)
