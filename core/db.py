@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 from sqlalchemy import event
@@ -11,6 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from core.config import get_settings
+
+# Set inside session_scope(): SQLite transactions begun there take the write lock up front.
+_immediate: ContextVar[bool] = ContextVar("igny8_sqlite_immediate", default=False)
 
 
 @lru_cache
@@ -31,11 +35,12 @@ def engine_for(url: str) -> Engine:
             dbapi_conn.isolation_level = None
 
         @event.listens_for(eng, "begin")
-        def _sqlite_begin_immediate(conn):  # type: ignore[no-untyped-def]
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
             # A deferred transaction that reads and then writes fails at once with "database is
             # locked" when another writer committed in between (busy_timeout cannot help).
-            # BEGIN IMMEDIATE takes the write lock up front, so writers queue instead.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Write sessions (session_scope) BEGIN IMMEDIATE so writers queue instead; other
+            # sessions (the API's request sessions) stay deferred so reads never block.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
         return eng
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -57,11 +62,15 @@ def init_db(engine: Engine | None = None) -> None:
 
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    """A write session: commits on success, rolls back on error."""
+    token = _immediate.set(True)
+    try:
+        with Session(engine or get_engine(), expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        _immediate.reset(token)

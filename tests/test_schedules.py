@@ -205,7 +205,9 @@ async def test_changing_the_cron_updates_the_one_schedule(client: Client, sites:
     await schedules.apply_schedule(client, settings, site_id)
     with session_scope() as s:
         _config(s, site_id).stages = [1, 2]
-    info = await schedules.set_schedule(client, settings_for("queue-b"), site_id, "30 7 * * *")
+    info = await schedules.set_schedule(
+        client, settings_for("queue-b"), site_id, "30 7 * * *", "UTC"
+    )
     assert (info.cron, info.timezone) == ("30 7 * * *", "UTC")
     assert {(t.hour, t.minute) for t in info.next_run_times} == {(7, 30)}
 

@@ -7,13 +7,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import Field
+from sqlmodel import Session
 
 from api.deps import CurrentAccount, SessionDep, SettingsDep, SiteId, TemporalDep, get_site_or_404
+from models import Account
 from models.schemas import RequestBody
 from services import schedules as svc
 from services.schedule_spec import ScheduleInfo
 
 router = APIRouter(tags=["schedules"])
+
+
+def _check_owner(session: Session, account: Account, site_id: int) -> None:
+    """404 unless the site is the caller's. Then the request's transaction ends: the service
+    works in its own sessions, and on SQLite an open transaction holds the write lock."""
+    get_site_or_404(session, account, site_id)
+    session.close()
 
 
 class SchedulePause(RequestBody):
@@ -28,7 +37,7 @@ async def read_schedule(
 ) -> ScheduleInfo:
     """The site's schedule: cron, time zone, paused, next run times and recent scheduled runs
     (`cron` is null and `registered` false when the site has none)."""
-    get_site_or_404(session, account, site_id)
+    _check_owner(session, account, site_id)
     return await svc.describe_schedule(client, site_id)
 
 
@@ -42,7 +51,7 @@ async def trigger_schedule(
 ) -> ScheduleInfo:
     """Start the scheduled run now. `trigger.outcome` is `skipped` while a run of this schedule
     is active; a run started while the site has another active run ends as `skipped`."""
-    get_site_or_404(session, account, site_id)
+    _check_owner(session, account, site_id)
     return await svc.trigger_schedule(client, settings, site_id)
 
 
@@ -56,7 +65,7 @@ async def pause_schedule(
     body: SchedulePause | None = None,
 ) -> ScheduleInfo:
     """Stop the schedule from starting runs until unpaused; a run in progress goes on."""
-    get_site_or_404(session, account, site_id)
+    _check_owner(session, account, site_id)
     return await svc.pause_schedule(client, settings, site_id, body.note if body else None)
 
 
@@ -69,5 +78,5 @@ async def unpause_schedule(
     settings: SettingsDep,
 ) -> ScheduleInfo:
     """Let the schedule start runs again (409 while the site's automation is disabled)."""
-    get_site_or_404(session, account, site_id)
+    _check_owner(session, account, site_id)
     return await svc.unpause_schedule(client, settings, site_id)
