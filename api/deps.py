@@ -23,7 +23,8 @@ TEMPORAL_CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 def get_session() -> Iterator[Session]:
-    """A session per request; routes commit what they change, the rest is rolled back."""
+    """A read session per request. Routes write through `core.db.session_scope()`, which on
+    SQLite takes the write lock up front (a read-then-write transaction could fail there)."""
     with Session(get_engine(), expire_on_commit=False) as session:
         yield session
 

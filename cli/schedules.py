@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -19,7 +19,7 @@ from core.db import init_db
 from core.errors import Igny8Error
 from core.temporal import connect
 from services import schedules as svc
-from services.schedule_spec import ScheduleInfo
+from services.schedule_spec import ScheduleInfo, validate_cron, validate_timezone
 
 app = typer.Typer(help="Recurring runs per site (Temporal Schedules).", no_args_is_help=True)
 console = Console()
@@ -52,9 +52,16 @@ def _call(call: Callable[[Client, Settings], Awaitable[T]]) -> T:
         init_db()
         return asyncio.run(go())
     except Igny8Error as exc:
-        err.print(f"[red]{exc.error_type}:[/] {exc.message}")
-    except (ConnectionError, RPCError) as exc:
+        _fail(exc)
+    except ConnectionError as exc:
+        err.print(f"[red]{exc}[/]")
+    except RPCError as exc:
         err.print(f"[red]Temporal error:[/] {exc}")
+    raise typer.Exit(1)
+
+
+def _fail(exc: Igny8Error) -> NoReturn:
+    err.print(f"[red]{exc.error_type}:[/] {exc.message}")
     raise typer.Exit(1)
 
 
@@ -102,6 +109,12 @@ def set_schedule(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the site's pipeline on a cron schedule (creates or updates it)."""
+    try:  # a typo is reported even while Temporal is down
+        validate_cron(cron)
+        if tz is not None:
+            validate_timezone(tz)
+    except Igny8Error as exc:
+        _fail(exc)
     _run(lambda c, s: svc.set_schedule(c, s, site, cron, tz), as_json)
 
 

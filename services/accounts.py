@@ -11,8 +11,10 @@ import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from core.db import session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
 from models import Account, ApiKey
 from services import credits
@@ -73,9 +75,9 @@ def authenticate(session: Session, raw_key: str) -> Account | None:
     if last is not None and last.tzinfo is None:  # SQLite hands back naive datetimes
         last = last.replace(tzinfo=UTC)
     if last is None or now - last > LAST_USED_RESOLUTION:
-        key.last_used_at = now
-        session.add(key)
-        session.commit()
+        # A short write of its own: the caller's session may be a read-only request session.
+        with session_scope() as writer:
+            writer.execute(update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now))
     return session.get(Account, key.account_id)
 
 

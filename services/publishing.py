@@ -20,7 +20,7 @@ from core.config import get_settings
 from core.db import get_engine
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.status import EditorialStatus, ImageKind, PublishStatus
-from integrations.wordpress.client import WordPressClient
+from integrations.wordpress.client import Term, WordPressClient
 from integrations.wordpress.errors import WordPressNotFoundError, WordPressRejectedError, wp_code
 from models import Content, ContentTaxonomy, ContentTaxonomyLink, Image, Site
 from models.base import utcnow
@@ -127,22 +127,16 @@ def _sync_terms(
     session: Session, client: WordPressClient, site: Site, content: Content, out: PublishOutcome
 ) -> dict[str, list[int]]:
     """Find or create the article's categories and tags; link them to the content."""
-    wanted: dict[str, list[int]] = {"category": [], "tag": []}
-    taxonomy_ids: list[int] = []
+    found: list[tuple[str, Term]] = []
     for kind, names in (("category", content.categories), ("tag", content.tags)):
-        seen: set[str] = set()
-        for name in names:
-            if not name.strip() or name.strip().casefold() in seen:
-                continue
-            seen.add(name.strip().casefold())
-            term = client.find_or_create_term(kind, name.strip())
-            row = upsert_taxonomy(session, site, kind, term.id, term.name, term.slug)
-            wanted[kind].append(term.id)
-            taxonomy_ids.append(row.id or 0)
-    link_taxonomies(session, content.id or 0, taxonomy_ids)
+        wanted = {name.strip().casefold(): name.strip() for name in names if name.strip()}
+        found += [(kind, client.find_or_create_term(kind, name)) for name in wanted.values()]
+    # Written after all the HTTP calls: no database write waits on WordPress.
+    rows = [upsert_taxonomy(session, site, kind, t.id, t.name, t.slug) for kind, t in found]
+    link_taxonomies(session, content.id or 0, [row.id or 0 for row in rows])
     session.commit()
-    out.terms = len(taxonomy_ids)
-    return wanted
+    out.terms = len(rows)
+    return {kind: [t.id for k, t in found if k == kind] for kind in ("category", "tag")}
 
 
 def upsert_taxonomy(

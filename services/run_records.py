@@ -10,7 +10,7 @@ from core.db import session_scope
 from core.errors import ConflictError
 from core.status import GenerationStatus as GS
 from core.status import RunStatus
-from models import AutomationRun, StageItem
+from models import AutomationRun, Site, StageItem
 from services import credits
 from services.runs import insert_run_row
 from workflows.contracts import BeginRunInput, BeginRunResult, RecordRunInput
@@ -22,7 +22,12 @@ def begin_run(inp: BeginRunInput) -> BeginRunResult:
     with session_scope() as session:
         row = session.get(AutomationRun, inp.run_id)
         if row is not None:
-            return BeginRunResult(accepted=row.status in (RunStatus.RUNNING, RunStatus.PAUSED))
+            if row.status in (RunStatus.RUNNING, RunStatus.PAUSED):
+                return BeginRunResult(accepted=True)
+            return BeginRunResult(accepted=False, reason=f"Run {inp.run_id} already {row.status}")
+        if session.get(Site, inp.site_id) is None:
+            # A schedule can outlive its site; there is nothing to run and no row to write.
+            return BeginRunResult(accepted=False, reason=f"Site {inp.site_id} no longer exists")
         try:
             insert_run_row(
                 session,

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from core.db import get_engine
 from core.status import ContentSource, EditorialStatus
-from integrations.wordpress.client import WordPressClient
+from integrations.wordpress.client import Term, WordPressClient
 from models import Content, ContentTaxonomy, Site
 from models.base import utcnow
 from services.publishing import link_taxonomies, upsert_taxonomy
@@ -68,6 +68,7 @@ def _terms_for(
 ) -> dict[tuple[str, int], ContentTaxonomy]:
     """ContentTaxonomy rows for every term the posts use, fetching unknown ones from WordPress."""
     rows: dict[tuple[str, int], ContentTaxonomy] = {}
+    fetched: list[tuple[str, Term]] = []
     for kind, key in (("category", "categories"), ("tag", "tags")):
         ids = sorted({int(i) for post in posts for i in post.get(key) or []})
         if not ids:
@@ -84,10 +85,10 @@ def _terms_for(
         for start in range(0, len(missing), MAX_PER_PAGE):
             chunk = missing[start : start + MAX_PER_PAGE]
             terms, _pages = client.list_terms(kind, per_page=MAX_PER_PAGE, include=chunk)
-            for term in terms:
-                rows[(kind, term.id)] = upsert_taxonomy(
-                    session, site, kind, term.id, term.name, term.slug
-                )
+            fetched += [(kind, term) for term in terms]
+    # Written after all the HTTP calls: no database write waits on WordPress.
+    for kind, term in fetched:
+        rows[(kind, term.id)] = upsert_taxonomy(session, site, kind, term.id, term.name, term.slug)
     return rows
 
 

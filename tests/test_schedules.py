@@ -223,6 +223,33 @@ async def test_changing_the_cron_updates_the_one_schedule(client: Client, sites:
     assert await wait_for(listed, timeout=10) == [schedule_id(site_id)]
 
 
+async def test_sync_restores_missing_and_removes_orphaned_schedules(
+    client: Client, sites: list[int]
+) -> None:
+    settings = get_settings()
+    _, missing = new_site(sites)  # in the database, never applied (Temporal was reset, say)
+    _, orphan = new_site(sites)
+    await schedules.apply_schedule(client, settings, orphan)
+    with session_scope() as s:  # its schedule outlived its config (or its site)
+        _config(s, orphan).schedule_cron = None
+
+    async def listed() -> bool:
+        ids = [s.id async for s in await client.list_schedules(f"Igny8SiteId = {orphan}")]
+        return ids == [schedule_id(orphan)]
+
+    await wait_for(listed, timeout=10)
+    try:
+        applied, removed = await schedules.sync_all_schedules(client, settings)
+        assert applied >= 1 and removed >= 1
+        assert (await schedules.describe_schedule(client, missing)).registered
+        assert not (await schedules.describe_schedule(client, orphan)).registered
+    finally:  # sync applied every schedule in the test database: take them down again
+        with session_scope() as s:
+            scheduled = [c.site_id for c in s.exec(select(AutomationConfig)) if c.schedule_cron]
+        for site_id in scheduled:
+            await schedules.remove_schedule(client, site_id)
+
+
 async def test_bad_cron_or_time_zone_is_a_validation_error(
     client: Client, sites: list[int]
 ) -> None:

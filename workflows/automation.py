@@ -62,7 +62,7 @@ BATCH_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=2),
-    maximum_attempts=6,
+    maximum_attempts=10,
     non_retryable_error_types=["ValidationError", "InsufficientCreditsError"],
 )
 

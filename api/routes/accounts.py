@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from api.deps import CurrentAccount, ItemId, SessionDep, SettingsDep
+from core.db import session_scope
 from models.schemas import (
     AccountCreate,
     AccountCreated,
@@ -19,7 +20,7 @@ router = APIRouter(tags=["accounts"])
 
 
 @router.post("/accounts", status_code=201, response_model=AccountCreated)
-def sign_up(body: AccountCreate, session: SessionDep, settings: SettingsDep) -> AccountCreated:
+def sign_up(body: AccountCreate, settings: SettingsDep) -> AccountCreated:
     """Open signup: create an account with the signup credits and its first API key.
 
     No authentication. The key is in the answer once and never again: store it. Operators can
@@ -27,8 +28,8 @@ def sign_up(body: AccountCreate, session: SessionDep, settings: SettingsDep) -> 
     `igny8 accounts create NAME --credits N` instead."""
     if not getattr(settings, "allow_signup", True):
         raise HTTPException(403, "Signup is disabled on this server: ask an operator")
-    account, raw = svc.create_account(session, body.name, settings.signup_credits)
-    session.commit()
+    with session_scope() as session:
+        account, raw = svc.create_account(session, body.name, settings.signup_credits)
     return AccountCreated(
         account=AccountPublic.model_validate(account, from_attributes=True), api_key=raw
     )
@@ -51,18 +52,18 @@ def list_keys(session: SessionDep, account: CurrentAccount) -> list[ApiKeyPublic
 
 
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated)
-def create_key(body: ApiKeyCreate, session: SessionDep, account: CurrentAccount) -> ApiKeyCreated:
+def create_key(body: ApiKeyCreate, account: CurrentAccount) -> ApiKeyCreated:
     """Make another API key; the key is shown in this answer only."""
     assert account.id is not None
-    row, raw = svc.create_api_key(session, account.id, body.name)
-    session.commit()
+    with session_scope() as session:
+        row, raw = svc.create_api_key(session, account.id, body.name)
     return ApiKeyCreated(key=ApiKeyPublic.model_validate(row, from_attributes=True), api_key=raw)
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyPublic)
-def revoke_key(key_id: ItemId, session: SessionDep, account: CurrentAccount) -> ApiKeyPublic:
+def revoke_key(key_id: ItemId, account: CurrentAccount) -> ApiKeyPublic:
     """Revoke a key: requests with it get 401 from now on. The last active key cannot go."""
     assert account.id is not None
-    row = svc.revoke_api_key(session, account.id, key_id)
-    session.commit()
+    with session_scope() as session:
+        row = svc.revoke_api_key(session, account.id, key_id)
     return ApiKeyPublic.model_validate(row, from_attributes=True)

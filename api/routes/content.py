@@ -18,6 +18,7 @@ from api.deps import (
     get_site_or_404,
 )
 from api.pagination import contains, paginate
+from core.db import session_scope
 from core.errors import NotFoundError
 from models import Account, Content, Image
 from models.schemas import (
@@ -107,13 +108,11 @@ def read_content(content_id: ItemId, session: SessionDep, account: CurrentAccoun
 
 
 @router.patch("/content/{content_id}", response_model=ContentPublic)
-def update_content(
-    content_id: ItemId, body: ContentUpdate, session: SessionDep, account: CurrentAccount
-) -> Content:
+def update_content(content_id: ItemId, body: ContentUpdate, account: CurrentAccount) -> Content:
     """Edit an article; status moves draft → review → approved (or back, or to archived)."""
-    content = edit_content(_content_or_404(session, account, content_id), body)
-    session.add(content)
-    session.commit()
+    with session_scope() as session:
+        content = edit_content(_content_or_404(session, account, content_id), body)
+        session.add(content)
     return content
 
 

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from api.deps import CurrentAccount, PageDep, SessionDep
 from api.pagination import paginate
+from core.db import session_scope
 from models import CreditTransaction
 from models.run_schemas import CreditBalance, CreditTransactionPublic, TopUpRequest, TopUpResult
 from models.schemas import Page, Short, Str300
@@ -42,12 +43,12 @@ def list_transactions(
 
 
 @router.post("/top-up", response_model=TopUpResult)
-def top_up(body: TopUpRequest, session: SessionDep, account: CurrentAccount) -> TopUpResult:
+def top_up(body: TopUpRequest, account: CurrentAccount) -> TopUpResult:
     """Add credits. Sending the same idempotency key again adds nothing (`applied: false`).
 
     A run paused for lack of credits continues after a top-up and `POST /runs/{id}/resume`."""
     assert account.id is not None
     key = f"top-up:{account.id}:{body.idempotency_key}"
-    tx = credits.top_up(session, account.id, body.amount, key, reference="top up (API)")
-    session.commit()
-    return TopUpResult(balance=credits.balance(session, account.id), applied=tx is not None)
+    with session_scope() as session:
+        tx = credits.top_up(session, account.id, body.amount, key, reference="top up (API)")
+        return TopUpResult(balance=credits.balance(session, account.id), applied=tx is not None)

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from api.deps import CurrentAccount, PageDep, SessionDep, SiteId, get_site_or_404
 from api.pagination import contains, paginate
+from core.db import session_scope
 from models import Keyword
 from models.schemas import MAX_ID, CleanStr, ImportResult, KeywordIn, KeywordPublic, Page
 from services.keyword_import import import_csv, import_keywords, normalize_keyword
@@ -20,7 +21,6 @@ MAX_JSON_KEYWORDS = 10_000
 @router.post("", response_model=ImportResult)
 def add_keywords(
     site_id: SiteId,
-    session: SessionDep,
     account: CurrentAccount,
     items: Annotated[list[KeywordIn], Body(min_length=1, max_length=MAX_JSON_KEYWORDS)],
 ) -> ImportResult:
@@ -29,14 +29,13 @@ def add_keywords(
     Rows are checked one by one: invalid rows are reported in `rejected` with their 1-based
     position and reason; keywords already on the site (compared lower-cased, spaces collapsed)
     or repeated in the list are counted, not added."""
-    site = get_site_or_404(session, account, site_id)
-    return import_keywords(session, site, items)
+    with session_scope() as session:
+        return import_keywords(session, get_site_or_404(session, account, site_id), items)
 
 
 @router.post("/import", response_model=ImportResult)
 def import_keywords_csv(
     site_id: SiteId,
-    session: SessionDep,
     account: CurrentAccount,
     file: Annotated[UploadFile, File(description="A CSV file, UTF-8 (a BOM is fine)")],
 ) -> ImportResult:
@@ -48,8 +47,8 @@ def import_keywords_csv(
     with an empty or over-long keyword, a volume that is not an integer, a difficulty outside
     0-100 or an unknown intent are listed in `rejected` with their line number; the rest are
     imported in one transaction."""
-    site = get_site_or_404(session, account, site_id)
-    return import_csv(session, site, file.file)
+    with session_scope() as session:
+        return import_csv(session, get_site_or_404(session, account, site_id), file.file)
 
 
 @router.get("", response_model=Page[KeywordPublic])

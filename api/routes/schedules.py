@@ -19,8 +19,8 @@ router = APIRouter(tags=["schedules"])
 
 
 def _check_owner(session: Session, account: Account, site_id: int) -> None:
-    """404 unless the site is the caller's. Then the request's transaction ends: the service
-    works in its own sessions, and on SQLite an open transaction holds the write lock."""
+    """404 unless the site is the caller's. The request's session is then closed: the service
+    works in its own sessions, and this one need not stay open across calls to Temporal."""
     get_site_or_404(session, account, site_id)
     session.close()
 

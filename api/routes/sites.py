@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from api.deps import CurrentAccount, PageDep, SessionDep, SiteId, get_site_or_404
 from api.pagination import contains, paginate
+from core.db import session_scope
 from models import Site
 from models.schemas import (
     AutomationPublic,
@@ -25,12 +26,12 @@ router = APIRouter(prefix="/sites", tags=["sites"])
 
 
 @router.post("", status_code=201, response_model=SitePublic)
-def create_site(body: SiteCreate, session: SessionDep, account: CurrentAccount) -> SitePublic:
+def create_site(body: SiteCreate, account: CurrentAccount) -> SitePublic:
     """Create a site; a WordPress application password is stored encrypted, never returned."""
     assert account.id is not None
-    site = svc.create_site(session, account.id, body)
-    session.commit()
-    return svc.site_public(session, site)
+    with session_scope() as session:
+        site = svc.create_site(session, account.id, body)
+        return svc.site_public(session, site)
 
 
 @router.get("", response_model=Page[SitePublic])
@@ -56,19 +57,19 @@ def read_site(site_id: SiteId, session: SessionDep, account: CurrentAccount) -> 
 
 
 @router.patch("/{site_id}", response_model=SitePublic)
-def update_site(
-    site_id: SiteId, body: SiteUpdate, session: SessionDep, account: CurrentAccount
-) -> SitePublic:
+def update_site(site_id: SiteId, body: SiteUpdate, account: CurrentAccount) -> SitePublic:
     """Change the fields sent; `"wordpress": null` removes the WordPress connection."""
-    site = svc.update_site(session, get_site_or_404(session, account, site_id), body)
-    session.commit()
-    return svc.site_public(session, site)
+    with session_scope() as session:
+        site = svc.update_site(session, get_site_or_404(session, account, site_id), body)
+        session.flush()
+        return svc.site_public(session, site)
 
 
 @router.delete("/{site_id}", status_code=204, response_class=Response)
-def delete_site(site_id: SiteId, session: SessionDep, account: CurrentAccount) -> Response:
+def delete_site(site_id: SiteId, account: CurrentAccount) -> Response:
     """Delete the site and everything below it; 409 while it has an active run."""
-    svc.delete_site(session, get_site_or_404(session, account, site_id))
+    with session_scope() as session:
+        svc.delete_site(session, get_site_or_404(session, account, site_id))
     return Response(status_code=204)
 
 
@@ -83,10 +84,11 @@ def read_automation(
 
 @router.put("/{site_id}/automation", response_model=AutomationPublic)
 def update_automation(
-    site_id: SiteId, body: AutomationUpdate, session: SessionDep, account: CurrentAccount
+    site_id: SiteId, body: AutomationUpdate, account: CurrentAccount
 ) -> AutomationPublic:
     """Set the automation settings sent (fields left out keep their value)."""
-    site = get_site_or_404(session, account, site_id)
-    config = svc.update_automation(session, site, body)
-    session.commit()
-    return svc.automation_public(site, config)
+    with session_scope() as session:
+        site = get_site_or_404(session, account, site_id)
+        config = svc.update_automation(session, site, body)
+        session.flush()
+        return svc.automation_public(site, config)

@@ -62,10 +62,14 @@ class EventReader:
                     fields[name] = value.strip()
                     continue
                 if "data" in fields:
-                    self.events.append(Event(
-                        time.monotonic(), int(fields["id"]), fields.get("event", "message"),
-                        json.loads(fields["data"]),
-                    ))
+                    self.events.append(
+                        Event(
+                            time.monotonic(),
+                            int(fields["id"]),
+                            fields.get("event", "message"),
+                            json.loads(fields["data"]),
+                        )
+                    )
                 fields = {}
         self.closed.set()
 

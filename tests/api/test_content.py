@@ -17,26 +17,43 @@ def _seed(t: Tenant) -> dict[str, int]:
             s.add(cluster)
             s.flush()
             idea = ContentIdea(
-                account_id=t.account_id, site_id=t.site_id, cluster_id=cluster.id,
-                title=f"Best {name}", outline=[{"heading": "Why", "subheadings": []}],
+                account_id=t.account_id,
+                site_id=t.site_id,
+                cluster_id=cluster.id,
+                title=f"Best {name}",
+                outline=[{"heading": "Why", "subheadings": []}],
             )
             s.add(idea)
             s.flush()
             task = Task(
-                account_id=t.account_id, site_id=t.site_id, cluster_id=cluster.id,
-                idea_id=idea.id, title=f"Best {name}",
+                account_id=t.account_id,
+                site_id=t.site_id,
+                cluster_id=cluster.id,
+                idea_id=idea.id,
+                title=f"Best {name}",
             )
             s.add(task)
             s.flush()
             content = Content(
-                account_id=t.account_id, site_id=t.site_id, task_id=task.id,
-                cluster_id=cluster.id, title=f"Best {name} of 2026",
-                content_html="<h2>Why</h2><p>one two three</p>", word_count=4,
+                account_id=t.account_id,
+                site_id=t.site_id,
+                task_id=task.id,
+                cluster_id=cluster.id,
+                title=f"Best {name} of 2026",
+                content_html="<h2>Why</h2><p>one two three</p>",
+                word_count=4,
             )
             s.add(content)
             s.flush()
-            s.add(Image(account_id=t.account_id, site_id=t.site_id, content_id=content.id,
-                        prompt="a shoe", file_path=None))
+            s.add(
+                Image(
+                    account_id=t.account_id,
+                    site_id=t.site_id,
+                    content_id=content.id,
+                    prompt="a shoe",
+                    file_path=None,
+                )
+            )
             ids[name] = cluster.id  # type: ignore[assignment]
             ids[f"content_{name}"] = content.id  # type: ignore[assignment]
         return ids
@@ -68,10 +85,16 @@ async def test_editing_follows_editorial_transitions(
     url, h = f"/content/{content_id}", tenant.headers
     full = (await api.get(url, headers=h)).json()
     assert full["content_html"].startswith("<h2>") and full["status"] == "draft"
-    r = await api.patch(url, headers=h, json={
-        "title": "Best trail shoes", "content_html": "<p>" + "word " * 120 + "</p>",
-        "meta_description": "Shoes for trails", "status": "review",
-    })
+    r = await api.patch(
+        url,
+        headers=h,
+        json={
+            "title": "Best trail shoes",
+            "content_html": "<p>" + "word " * 120 + "</p>",
+            "meta_description": "Shoes for trails",
+            "status": "review",
+        },
+    )
     assert r.status_code == 200, r.text
     assert r.json()["word_count"] == 120 and r.json()["status"] == "review"
     r = await api.patch(url, headers=h, json={"status": "published"})
@@ -80,8 +103,15 @@ async def test_editing_follows_editorial_transitions(
     assert (await api.patch(url, headers=h, json={"status": "archived"})).status_code == 200
     r = await api.patch(url, headers=h, json={"status": "approved"})
     assert r.status_code == 409 and r.json()["error"]["details"]["allowed"] == ["draft"]
-    for bad in ({"status": "gone"}, {"title": ""}, {"title": "t" * 301}, {"slug": "Not A Slug"},
-                {"meta_description": "m" * 501}, {"word_count": 5}, {"content_html": 5}):
+    for bad in (
+        {"status": "gone"},
+        {"title": ""},
+        {"title": "t" * 301},
+        {"slug": "Not A Slug"},
+        {"meta_description": "m" * 501},
+        {"word_count": 5},
+        {"content_html": 5},
+    ):
         r = await api.patch(url, headers=h, json=bad)
         assert r.status_code == 422, (bad, r.text)
     with session_scope() as s:

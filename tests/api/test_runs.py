@@ -31,8 +31,11 @@ def stage(progress: dict, number: int) -> dict:  # type: ignore[type-arg]
 
 
 async def import_sample(api: httpx.AsyncClient, t: Tenant, rows: int) -> None:
-    r = await api.post(f"/sites/{t.site_id}/keywords/import", headers=t.headers,
-                       files={"file": ("k.csv", sample_csv(rows), "text/csv")})
+    r = await api.post(
+        f"/sites/{t.site_id}/keywords/import",
+        headers=t.headers,
+        files={"file": ("k.csv", sample_csv(rows), "text/csv")},
+    )
     assert r.status_code == 200 and r.json()["created"] == rows, r.text
 
 
@@ -79,8 +82,9 @@ async def test_estimate_projects_every_stage(api: httpx.AsyncClient, tenant: Ten
     assert stages["generate_images"]["projected"] == clusters * 5 * 4
     assert body["total_credits"] == sum(s["credits"] for s in body["stages"]) > 0
     assert body["sufficient"] == (body["total_credits"] <= body["balance"])
-    only = await api.post(f"/sites/{tenant.site_id}/runs/estimate", headers=tenant.headers,
-                          json={"stages": [4]})
+    only = await api.post(
+        f"/sites/{tenant.site_id}/runs/estimate", headers=tenant.headers, json={"stages": [4]}
+    )
     assert [s["stage"] for s in only.json()["stages"]] == [4]
     assert only.json()["total_credits"] == 0, "no tasks wait for stage 4 yet"
 
@@ -91,18 +95,22 @@ async def test_manual_run_checks_the_ids_belong_to_the_site(
     await import_sample(api, tenant, 6)
     await import_sample(api, other, 6)
     with session_scope() as s:
-        mine = [k.id for k in s.exec(Keyword.__table__.select().where(
-            Keyword.site_id == tenant.site_id))]  # type: ignore[attr-defined]
-        theirs = [k.id for k in s.exec(Keyword.__table__.select().where(
-            Keyword.site_id == other.site_id))]  # type: ignore[attr-defined]
+        mine = [
+            k.id
+            for k in s.exec(Keyword.__table__.select().where(Keyword.site_id == tenant.site_id))
+        ]  # type: ignore[attr-defined]
+        theirs = [
+            k.id for k in s.exec(Keyword.__table__.select().where(Keyword.site_id == other.site_id))
+        ]  # type: ignore[attr-defined]
     url = f"/sites/{tenant.site_id}/ai/cluster_keywords"
     r = await api.post(url, headers=tenant.headers, json={"ids": mine[:3] + theirs[:2]})
     assert r.status_code == 422
     assert r.json()["error"]["details"]["invalid_ids"] == theirs[:2]
     for bad in ({"ids": []}, {"ids": list(range(1, 1002))}, {"ids": ["a"]}, {"ids": [0]}, {}):
         assert (await api.post(url, headers=tenant.headers, json=bad)).status_code == 422
-    r = await api.post(f"/sites/{tenant.site_id}/ai/queue_ideas", headers=tenant.headers,
-                       json={"ids": mine})
+    r = await api.post(
+        f"/sites/{tenant.site_id}/ai/queue_ideas", headers=tenant.headers, json={"ids": mine}
+    )
     assert r.status_code == 422, "queue_ideas is not an AI stage"
     r = await api.post(url, headers=tenant.headers, json={"ids": mine})
     assert r.status_code == 202, r.text
@@ -121,8 +129,11 @@ async def test_live_run_over_events_pause_resume_and_end(
 ) -> None:
     await import_sample(api, tenant, 12)
     h = tenant.headers
-    await api.put(f"/sites/{tenant.site_id}/automation", headers=h,
-                  json={"stages": [1, 2, 3, 4], "batch_sizes": {"4": 1}, "concurrency": {"4": 1}})
+    await api.put(
+        f"/sites/{tenant.site_id}/automation",
+        headers=h,
+        json={"stages": [1, 2, 3, 4], "batch_sizes": {"4": 1}, "concurrency": {"4": 1}},
+    )
     provider = TokenProvider()
     settings = app.state.settings
     async with (
@@ -132,9 +143,7 @@ async def test_live_run_over_events_pause_resume_and_end(
         run_id = (await api.post(f"/sites/{tenant.site_id}/runs", headers=h)).json()["run_id"]
         reader = EventReader()
         reading = asyncio.create_task(reader.read(f"{base}/runs/{run_id}/events", h))
-        writing = await reader.wait_for(
-            lambda e: stage(e.data, 4).get("processing") == 1
-        )
+        writing = await reader.wait_for(lambda e: stage(e.data, 4).get("processing") == 1)
         tasks = stage(writing.data, 4)["items_total"]
         assert tasks >= 3
         # One article finishes: the event saying so arrives well within a second.
@@ -156,8 +165,9 @@ async def test_live_run_over_events_pause_resume_and_end(
     assert end.data["status"] == "completed" and stage(end.data, 4)["completed"] == tasks
     final = (await api.get(f"/runs/{run_id}", headers=h)).json()
     assert final["status"] == "completed" and final["percentage"] == end.data["percentage"]
-    queue = await api.get(f"/runs/{run_id}/stages/4/queue", headers=h,
-                          params={"status": "completed", "limit": 2})
+    queue = await api.get(
+        f"/runs/{run_id}/stages/4/queue", headers=h, params={"status": "completed", "limit": 2}
+    )
     assert queue.json()["total"] == tasks and len(queue.json()["items"]) == 2
     for verb in ("pause", "resume", "cancel"):
         r = await api.post(f"/runs/{run_id}/{verb}", headers=h)
@@ -177,6 +187,7 @@ async def test_cancel_answers_with_the_cancelled_run(
     app: FastAPI, api: httpx.AsyncClient, client: Client, task_queue: str, tenant: Tenant
 ) -> None:
     await import_sample(api, tenant, 8)
+    h = tenant.headers
     provider = TokenProvider()
     async with build_worker(
         client, app.state.settings, task_queue, provider_for_account=lambda _: provider
@@ -189,8 +200,10 @@ async def test_cancel_answers_with_the_cancelled_run(
             if progress["current_stage"] == 4:
                 break
             await asyncio.sleep(0.1)
-        r = await api.post(f"/runs/{run_id}/cancel", headers=tenant.headers)
-        provider.release(100)
+        cancelling = asyncio.create_task(api.post(f"/runs/{run_id}/cancel", headers=h))
+        await asyncio.sleep(0.5)
+        provider.release(100)  # the articles in flight hold their batch until they finish
+        r = await cancelling
     assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
     assert count(AutomationRun, id=run_id, status="cancelled") == 1
     listed = (await api.get(f"/sites/{tenant.site_id}", headers=tenant.headers)).json()

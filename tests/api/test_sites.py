@@ -96,7 +96,9 @@ def _fill_site(t: Tenant) -> str:
         s.flush()
         s.add(Image(account_id=t.account_id, site_id=t.site_id, content_id=content.id))
         run = AutomationRun(
-            id=f"test-run-{t.site_id}", account_id=t.account_id, site_id=t.site_id,
+            id=f"test-run-{t.site_id}",
+            account_id=t.account_id,
+            site_id=t.site_id,
             status="completed",
         )
         s.add(run)
@@ -109,10 +111,14 @@ async def test_delete_cascades_and_refuses_while_a_run_is_active(
 ) -> None:
     run_id = _fill_site(tenant)
     with session_scope() as s:
-        s.add(AutomationRun(
-            id=f"active-{tenant.site_id}", account_id=tenant.account_id,
-            site_id=tenant.site_id, status="paused",
-        ))
+        s.add(
+            AutomationRun(
+                id=f"active-{tenant.site_id}",
+                account_id=tenant.account_id,
+                site_id=tenant.site_id,
+                status="paused",
+            )
+        )
     r = await api.delete(f"/sites/{tenant.site_id}", headers=tenant.headers)
     assert r.status_code == 409 and "active run" in r.json()["error"]["message"]
     assert count(Keyword, site_id=tenant.site_id) == 1

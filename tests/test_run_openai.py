@@ -1,0 +1,96 @@
+"""A whole run on the `openai` provider against an OpenAI-compatible server with faults, and
+the credit ledger audited against what was made."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+from temporalio.client import Client
+
+from core.config import get_settings
+from core.db import session_scope
+from models import AIUsage, Cluster, Content, ContentIdea, CreditTransaction, Image, Task
+from services import credits, runs
+from tests.fake_openai import FakeOpenAI
+from tests.helpers import count, seed_site
+from tests.test_automation_run import assert_matches_db
+from workflows.contracts import RunProgress
+from worker import build_worker
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+def openai_settings(fake: FakeOpenAI, task_queue: str):  # type: ignore[no-untyped-def]
+    return get_settings().model_copy(update={
+        "task_queue": task_queue, "ai_provider": "openai", "openai_base_url": fake.base_url,
+        "openai_api_key": __import__("pydantic").SecretStr(fake.api_key),
+        "openai_timeout_seconds": 2.0,
+    })
+
+
+def ledger_total(run_id: str) -> int:
+    with session_scope() as s:
+        return -int(s.exec(select(func.coalesce(func.sum(CreditTransaction.amount), 0))
+                           .where(CreditTransaction.run_id == run_id)).one())
+
+
+async def test_full_run_on_openai_with_faults_charges_each_item_once(
+    client: Client, task_queue: str, fake: FakeOpenAI
+) -> None:
+    account_id, site_id = seed_site(keywords=20)
+    settings = openai_settings(fake, task_queue)
+    # Transient trouble all along the way: rate limits (with Retry-After), server errors,
+    # a hang past the client timeout, and a truncated answer.
+    fake.inject("rate_limit", times=2, retry_after=1, endpoint="embeddings")
+    fake.inject("server_error", times=2, endpoint="chat")
+    fake.inject("hang", times=1, seconds=5, endpoint="chat")
+    fake.inject("truncated", times=2)
+    fake.inject("server_error", times=3, endpoint="images")
+    async with build_worker(client, settings, task_queue):
+        run_id = await runs.start_run(client, settings, account_id=account_id, site_id=site_id,
+                                      trigger="api")
+        result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
+    assert result.status == "completed"
+    assert all(s.failed == 0 for s in result.stages)
+    tasks = count(Task, site_id=site_id)
+    assert tasks and count(Content, site_id=site_id, status="review") == tasks
+    with session_scope() as s:
+        made_by = set(s.exec(select(Content.provider).where(Content.site_id == site_id)))
+        made_by |= set(s.exec(select(Cluster.provider).where(Cluster.site_id == site_id)))
+        made_by |= set(s.exec(select(ContentIdea.provider).where(ContentIdea.site_id == site_id)))
+        made_by |= set(s.exec(select(Image.provider).where(Image.site_id == site_id)))
+        usage = s.exec(select(AIUsage).where(AIUsage.run_id == run_id)).all()
+    assert made_by == {"openai"}
+    assert usage and all(u.provider == "openai" for u in usage)
+    assert sum(u.tokens_in for u in usage) > 0
+    # The ledger equals the cost of what was made: each item charged exactly once.
+    expected = sum(credits.cost_per_item(st.stage, settings) * st.completed
+                   for st in result.stages)
+    assert ledger_total(run_id) == expected == result.credits_used
+    assert_matches_db(result)
+    assert any(r.fault == "rate_limit" for r in fake.requests)
+
+
+async def test_permanent_refusal_fails_items_with_a_clear_error(
+    client: Client, task_queue: str, fake: FakeOpenAI
+) -> None:
+    account_id, site_id = seed_site(keywords=12)
+    settings = openai_settings(fake, task_queue).model_copy(
+        update={"openai_api_key": __import__("pydantic").SecretStr("sk-wrong-key-000")})
+    async with build_worker(client, settings, task_queue):
+        run_id = await runs.start_run(client, settings, account_id=account_id, site_id=site_id,
+                                      trigger="api")
+        result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
+    stage1 = result.stages[0]
+    assert stage1.failed == 12 and stage1.completed == 0
+    assert stage1.error and stage1.error.error_type == "AIProviderError"
+    assert not stage1.error.retryable and "401" in stage1.error.error_message
+    assert "sk-wrong-key-000" not in result.model_dump_json()
+    assert ledger_total(run_id) == 0  # reservations released
