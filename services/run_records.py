@@ -41,6 +41,7 @@ def begin_run(inp: BeginRunInput) -> BeginRunResult:
                     status=RunStatus.RUNNING,
                     stages=inp.stages,
                     retry_of=inp.retry_of,
+                    scheduled_for=inp.scheduled_for,
                 ),
             )
         except ConflictError as exc:
@@ -53,6 +54,7 @@ def begin_run(inp: BeginRunInput) -> BeginRunResult:
                     trigger=inp.trigger,
                     status=RunStatus.SKIPPED,
                     stages=inp.stages,
+                    scheduled_for=inp.scheduled_for,
                     error={"error_type": "ConflictError", "error_message": exc.message},
                     finished_at=datetime.now(UTC),
                 )
