@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, delete, select
 
 from core.config import get_settings
-from core.db import get_engine
+from core.db import get_engine, session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.status import EditorialStatus, ImageKind, PublishStatus
 from integrations.wordpress.client import Term, WordPressClient
@@ -82,7 +82,6 @@ def check_content(account_id: int, site_id: int, content_id: int, update: bool) 
 
 
 def _upload_images(
-    session: Session,
     client: WordPressClient,
     content: Content,
     images: list[Image],
@@ -119,22 +118,27 @@ def _upload_images(
             out.media_reused += 1
         image.external_media_id = int(media["id"])
         image.external_url = str(media.get("source_url") or "")
-        session.add(image)
-        session.commit()  # the media id is ours from now on, whatever happens next
+        with session_scope() as session:  # the media id is ours from now on, whatever happens
+            row = session.get(Image, image.id)
+            if row is not None:
+                row.external_media_id, row.external_url = (
+                    image.external_media_id,
+                    image.external_url,
+                )
 
 
 def _sync_terms(
-    session: Session, client: WordPressClient, site: Site, content: Content, out: PublishOutcome
+    client: WordPressClient, site: Site, content: Content, out: PublishOutcome
 ) -> dict[str, list[int]]:
     """Find or create the article's categories and tags; link them to the content."""
     found: list[tuple[str, Term]] = []
     for kind, names in (("category", content.categories), ("tag", content.tags)):
         wanted = {name.strip().casefold(): name.strip() for name in names if name.strip()}
         found += [(kind, client.find_or_create_term(kind, name)) for name in wanted.values()]
-    # Written after all the HTTP calls: no database write waits on WordPress.
-    rows = [upsert_taxonomy(session, site, kind, t.id, t.name, t.slug) for kind, t in found]
-    link_taxonomies(session, content.id or 0, [row.id or 0 for row in rows])
-    session.commit()
+    # Written after all the HTTP calls: no database transaction waits on WordPress.
+    with session_scope() as session:
+        rows = [upsert_taxonomy(session, site, kind, t.id, t.name, t.slug) for kind, t in found]
+        link_taxonomies(session, content.id or 0, [row.id or 0 for row in rows])
     out.terms = len(rows)
     return {kind: [t.id for k, t in found if k == kind] for kind in ("category", "tag")}
 
@@ -206,10 +210,9 @@ def publish_content(
 ) -> PublishOutcome:
     """Publish (or update) one article with its images and terms; returns where it went."""
     beat = heartbeat or (lambda _msg: None)
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with session_scope() as session:
         site = load_site(session, account_id, site_id)
         content = load_content(session, account_id, site_id, content_id)
-        wp_status = status or site.publish_status or PublishStatus.DRAFT
         images = list(
             session.exec(
                 select(Image)
@@ -217,42 +220,41 @@ def publish_content(
                 .order_by(col(Image.kind), col(Image.position))
             ).all()
         )
-        out = PublishOutcome(content_id, 0, "", wp_status, created=False)
-        with (factory or client_factory())(site) as client:
-            _upload_images(session, client, content, images, out, beat)
-            beat("Finding or creating categories and tags")
-            terms = _sync_terms(session, client, site, content, out)
-            featured = next(
-                (i.external_media_id for i in images if i.kind == ImageKind.FEATURED), None
-            )
-            in_article = [i for i in images if i.kind == ImageKind.IN_ARTICLE]
-            marker = wp_markup.post_marker(content)
-            body = wp_markup.build_post_html(content.content_html, in_article, marker)
-            data = wp_markup.post_payload(
-                content,
-                body,
-                status=wp_status,
-                featured_media=featured,
-                categories=terms["category"],
-                tags=terms["tag"],
-                publish_at=publish_at,
-            )
-            post = _create_or_update(session, client, content, data, marker, out, beat)
-            if wp_status == PublishStatus.PUBLISH and post.get("status") == PublishStatus.FUTURE:
-                # WordPress's clock is behind ours and scheduled what is due now: date it with
-                # WordPress's own "now" (the modification time it just wrote).
-                data["date_gmt"] = post.get("modified_gmt")
-                post = _save_post(client, int(post["id"]), data)
-                _record_post(session, content, post)
-        out.post_id = int(post["id"])
-        out.post_url = str(post.get("link") or "")
-        out.wp_status = str(post.get("status") or wp_status)
-        out.seo_meta = any(k in (post.get("meta") or {}) for k in data.get("meta", {}))
-        return out
+    # From here on the rows are detached copies: every HTTP call happens outside a database
+    # transaction, and each result is written in a short one of its own.
+    wp_status = status or site.publish_status or PublishStatus.DRAFT
+    out = PublishOutcome(content_id, 0, "", wp_status, created=False)
+    with (factory or client_factory())(site) as client:
+        _upload_images(client, content, images, out, beat)
+        beat("Finding or creating categories and tags")
+        terms = _sync_terms(client, site, content, out)
+        featured = next((i.external_media_id for i in images if i.kind == ImageKind.FEATURED), None)
+        in_article = [i for i in images if i.kind == ImageKind.IN_ARTICLE]
+        marker = wp_markup.post_marker(content)
+        data = wp_markup.post_payload(
+            content,
+            wp_markup.build_post_html(content.content_html, in_article, marker),
+            status=wp_status,
+            featured_media=featured,
+            categories=terms["category"],
+            tags=terms["tag"],
+            publish_at=publish_at,
+        )
+        post = _create_or_update(client, content, data, marker, out, beat)
+        if wp_status == PublishStatus.PUBLISH and post.get("status") == PublishStatus.FUTURE:
+            # WordPress's clock is behind ours and scheduled what is due now: date it with
+            # WordPress's own "now" (the modification time it just wrote).
+            data["date_gmt"] = post.get("modified_gmt")
+            post = _save_post(client, int(post["id"]), data)
+            _record_post(content, post)
+    out.post_id = int(post["id"])
+    out.post_url = str(post.get("link") or "")
+    out.wp_status = str(post.get("status") or wp_status)
+    out.seo_meta = any(k in (post.get("meta") or {}) for k in data.get("meta", {}))
+    return out
 
 
 def _create_or_update(
-    session: Session,
     client: WordPressClient,
     content: Content,
     data: dict[str, Any],
@@ -273,22 +275,25 @@ def _create_or_update(
         found = client.find_post_by_marker(marker)
         post = _save_post(client, int(found["id"]) if found else None, data)
         out.created = found is None
-    _record_post(session, content, post)
+    _record_post(content, post)
     return post
 
 
-def _record_post(session: Session, content: Content, post: dict[str, Any]) -> None:
+def _record_post(content: Content, post: dict[str, Any]) -> None:
     """Store where the article lives on WordPress; editorial status follows a live post only."""
+    with session_scope() as session:
+        row = session.get(Content, content.id)
+        if row is None:
+            return  # deleted meanwhile: nothing to record
+        row.external_id = int(post["id"])
+        row.external_url = str(post.get("link") or "") or None
+        row.external_status = str(post.get("status") or "")
+        row.external_modified_at = wp_markup.parse_wp_datetime(post.get("modified_gmt"))
+        row.external_missing = False
+        if row.external_status == PublishStatus.PUBLISH:
+            row.status = EditorialStatus.PUBLISHED
+            row.published_at = wp_markup.parse_wp_datetime(post.get("date_gmt")) or utcnow()
+        elif row.status == EditorialStatus.PUBLISHED:
+            row.status = EditorialStatus.APPROVED  # we took it offline (draft or scheduled)
+        row.updated_at = utcnow()
     content.external_id = int(post["id"])
-    content.external_url = str(post.get("link") or "") or None
-    content.external_status = str(post.get("status") or "")
-    content.external_modified_at = wp_markup.parse_wp_datetime(post.get("modified_gmt"))
-    content.external_missing = False
-    if content.external_status == PublishStatus.PUBLISH:
-        content.status = EditorialStatus.PUBLISHED
-        content.published_at = wp_markup.parse_wp_datetime(post.get("date_gmt")) or utcnow()
-    elif content.status == EditorialStatus.PUBLISHED:
-        content.status = EditorialStatus.APPROVED  # we took it offline (draft or scheduled)
-    content.updated_at = utcnow()
-    session.add(content)
-    session.commit()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from core.crypto import decrypt
-from core.db import session_scope
+from core.db import get_engine
 from core.errors import NotFoundError, ValidationError
 from integrations.wordpress.client import WordPressClient
 from integrations.wordpress.diagnostics import ConnectionReport, check_connection
@@ -49,7 +49,7 @@ def check_site_connection(
     account_id: int, site_id: int, factory: ClientFactory | None = None
 ) -> ConnectionReport:
     """Run the connection test against the site's stored WordPress connection."""
-    with session_scope() as session:
+    with Session(get_engine(), expire_on_commit=False) as session:  # a read: no write lock
         site = load_site(session, account_id, site_id)
         client = (factory or client_factory())(site)
     with client:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core.db import get_engine
+from core.db import get_engine, session_scope
 from core.status import ContentSource, EditorialStatus
 from integrations.wordpress.client import Term, WordPressClient
 from models import Content, ContentTaxonomy, Site
@@ -63,12 +63,12 @@ def _text(field: object) -> str:
     return str(field or "")
 
 
-def _terms_for(
-    session: Session, client: WordPressClient, site: Site, posts: list[dict[str, Any]]
-) -> dict[tuple[str, int], ContentTaxonomy]:
-    """ContentTaxonomy rows for every term the posts use, fetching unknown ones from WordPress."""
+def _known_terms(
+    session: Session, site: Site, posts: list[dict[str, Any]]
+) -> tuple[dict[tuple[str, int], ContentTaxonomy], dict[str, list[int]]]:
+    """The site's rows for the terms these posts use, and the term ids it has no row for."""
     rows: dict[tuple[str, int], ContentTaxonomy] = {}
-    fetched: list[tuple[str, Term]] = []
+    missing: dict[str, list[int]] = {}
     for kind, key in (("category", "categories"), ("tag", "tags")):
         ids = sorted({int(i) for post in posts for i in post.get(key) or []})
         if not ids:
@@ -81,15 +81,18 @@ def _terms_for(
             )
         ).all()
         rows.update({(kind, row.external_id or 0): row for row in known})
-        missing = [i for i in ids if (kind, i) not in rows]
-        for start in range(0, len(missing), MAX_PER_PAGE):
-            chunk = missing[start : start + MAX_PER_PAGE]
+        missing[kind] = [i for i in ids if (kind, i) not in rows]
+    return rows, missing
+
+
+def _fetch_terms(client: WordPressClient, missing: dict[str, list[int]]) -> list[tuple[str, Term]]:
+    fetched: list[tuple[str, Term]] = []
+    for kind, ids in missing.items():
+        for start in range(0, len(ids), MAX_PER_PAGE):
+            chunk = ids[start : start + MAX_PER_PAGE]
             terms, _pages = client.list_terms(kind, per_page=MAX_PER_PAGE, include=chunk)
             fetched += [(kind, term) for term in terms]
-    # Written after all the HTTP calls: no database write waits on WordPress.
-    for kind, term in fetched:
-        rows[(kind, term.id)] = upsert_taxonomy(session, site, kind, term.id, term.name, term.slug)
-    return rows
+    return fetched
 
 
 def upsert_post(
@@ -162,18 +165,26 @@ def sync_page(
     modified_after: datetime | None,
     factory: ClientFactory | None = None,
 ) -> SyncPageOutcome:
-    """Import one page of posts; committed before it returns."""
+    """Import one page of posts; committed before it returns. WordPress is asked first, then
+    everything is written in one short transaction (none is held open across HTTP calls)."""
     with Session(get_engine(), expire_on_commit=False) as session:
         site = load_site(session, account_id, site_id)
-        with (factory or client_factory())(site) as client:
-            result = client.list_posts(page, min(per_page, MAX_PER_PAGE), modified_after)
-            terms = _terms_for(session, client, site, result.items)
-        out = SyncPageOutcome(page=page, total_pages=result.total_pages, total=result.total)
+    with (factory or client_factory())(site) as client:
+        result = client.list_posts(page, min(per_page, MAX_PER_PAGE), modified_after)
+        with Session(get_engine()) as session:
+            _rows, missing = _known_terms(session, site, result.items)
+        fetched = _fetch_terms(client, missing)
+    out = SyncPageOutcome(page=page, total_pages=result.total_pages, total=result.total)
+    with session_scope() as session:
+        terms, _missing = _known_terms(session, site, result.items)
+        for kind, term in fetched:
+            terms[(kind, term.id)] = upsert_taxonomy(
+                session, site, kind, term.id, term.name, term.slug
+            )
         for post in result.items:
             outcome = upsert_post(session, site, post, terms)
             setattr(out, outcome, getattr(out, outcome) + 1)
-        session.commit()
-        return out
+    return out
 
 
 def mark_missing_posts(
@@ -187,15 +198,16 @@ def mark_missing_posts(
     present: set[int] = set()
     with Session(get_engine(), expire_on_commit=False) as session:
         site = load_site(session, account_id, site_id)
-        with (factory or client_factory())(site) as client:
-            page, total_pages = 1, 1
-            while page <= total_pages:
-                result = client.list_posts(page, MAX_PER_PAGE, fields=["id"])
-                present.update(int(item["id"]) for item in result.items)
-                total_pages = result.total_pages
-                if heartbeat:
-                    heartbeat(f"Listed post ids, page {page}/{total_pages}")
-                page += 1
+    with (factory or client_factory())(site) as client:
+        page, total_pages = 1, 1
+        while page <= total_pages:
+            result = client.list_posts(page, MAX_PER_PAGE, fields=["id"])
+            present.update(int(item["id"]) for item in result.items)
+            total_pages = result.total_pages
+            if heartbeat:
+                heartbeat(f"Listed post ids, page {page}/{total_pages}")
+            page += 1
+    with session_scope() as session:
         rows = session.exec(
             select(Content).where(Content.site_id == site_id, col(Content.external_id).is_not(None))
         ).all()
@@ -207,14 +219,12 @@ def mark_missing_posts(
                 row.external_missing = gone
                 row.updated_at = utcnow()
                 session.add(row)
-        session.commit()
         return missing, len(rows) - missing
 
 
 def finish_sync(account_id: int, site_id: int, started_at: datetime) -> None:
     """Record the sync: the next incremental one starts from when this one started."""
-    with Session(get_engine()) as session:
+    with session_scope() as session:
         site = load_site(session, account_id, site_id)
         site.wp_last_sync_at = started_at
         session.add(site)
-        session.commit()

@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
         StageQueuePage,
         StageState,
     )
-    from workflows.progress import build_progress, queue_page
+    from workflows.progress import build_progress, current_details, queue_page
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 MAX_FAILED_KEPT = 500  # failures listed in the workflow's state; the database has them all
@@ -143,6 +143,7 @@ class AutomationRunWorkflow:
                 else:
                     s.position += 1
             self.status = "completed"
+            self._show_details()
             await self._record(finished=True)
             await workflow.wait_condition(workflow.all_handlers_finished)
             return self._progress()
@@ -181,6 +182,7 @@ class AutomationRunWorkflow:
                 break
             if can_suggested and not self.inflight:
                 await self._continue_as_new()
+            self._show_details()
             await workflow.wait_condition(lambda: self.flags.wake)
             self.flags.wake = False
         st.status = "completed"
@@ -194,6 +196,7 @@ class AutomationRunWorkflow:
             await self._record()
             if workflow.info().is_continue_as_new_suggested() and not self.inflight:
                 await self._continue_as_new()
+            self._show_details()
             await workflow.wait_condition(lambda: self.flags.wake)
             self.flags.wake = False
 
@@ -397,6 +400,10 @@ class AutomationRunWorkflow:
     def _current_stage(self) -> int | None:
         s = self.s
         return s.stage_order[s.position] if s.position < len(s.stage_order) else None
+
+    def _show_details(self) -> None:
+        """Keep the UI's "current details" of the run up to date (stage, counts, last error)."""
+        workflow.set_current_details(current_details(self._progress()))
 
     def _progress(self) -> RunProgress:
         return build_progress(

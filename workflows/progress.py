@@ -158,3 +158,19 @@ def queue_page(
         items=items[inp.offset : inp.offset + inp.limit],
         complete=complete,
     )
+
+
+def current_details(p: RunProgress) -> str:
+    """A few readable lines for the Temporal UI's "current details" of a run."""
+    lines = [f"**{p.status.upper()}** {p.percentage:.0f}%" + (
+        f" — paused: {p.pause_reason}" if p.paused and p.pause_reason else "")]
+    for st in p.stages:
+        if st.status in ("running", "completed", "skipped") or st.failed:
+            lines.append(
+                f"{st.stage}. {st.name}: {st.status} — {st.completed} done, {st.pending} pending, "
+                f"{st.processing} in flight, {st.failed} failed. {st.message}"
+            )
+    if p.error:
+        lines.append(f"Last error: {p.error.error_type}: {p.error.error_message}")
+    lines.append(f"Credits used: {p.credits_used}")
+    return "\n\n".join(lines)
