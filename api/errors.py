@@ -126,6 +126,10 @@ def _update_timeout(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _timeout(_: Request, exc: Exception) -> JSONResponse:
+    return error_response(504, "GatewayTimeout", str(exc) or "Timed out")
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("Unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, "InternalError", "Something went wrong on our side")
@@ -139,4 +143,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RPCError, _temporal_rpc)
     app.add_exception_handler(WorkflowUpdateFailedError, _update_failed)
     app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, _update_timeout)
+    app.add_exception_handler(TimeoutError, _timeout)
     app.add_exception_handler(Exception, _unexpected)

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # How long an activity may go without a heartbeat before Temporal retries it elsewhere.
     # Short enough that a crashed worker's batch is picked up quickly.
     heartbeat_timeout_seconds: float = Field(30.0, alias="IGNY8_HEARTBEAT_TIMEOUT_SECONDS")
+    retry_initial_seconds: float = Field(2.0, alias="IGNY8_RETRY_INITIAL_SECONDS")
+    retry_maximum_seconds: float = Field(120.0, alias="IGNY8_RETRY_MAXIMUM_SECONDS")
+    retry_maximum_attempts: int = Field(10, alias="IGNY8_RETRY_MAXIMUM_ATTEMPTS")
     signup_credits: int = Field(10_000, alias="IGNY8_SIGNUP_CREDITS")
     # Credits per item, by stage name, overriding core.stages defaults, e.g.
     # IGNY8_CREDIT_COSTS='{"generate_content": 40}'.

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from sqlmodel import Session
 from temporalio.client import Client
 
-from core.db import session_scope
+from core.db import get_engine
 from core.errors import NotFoundError
 from core.status import ACTIVE_RUN_STATUSES
 from models import AutomationRun
@@ -24,7 +25,8 @@ QUERY_TIMEOUT_SECONDS = 5.0
 
 def load_run(run_id: str, account_id: int | None = None) -> AutomationRun:
     """The run's row; NotFoundError if missing or (with `account_id`) another account's."""
-    with session_scope() as session:
+    # A plain read session: session_scope() would take SQLite's write lock for a read.
+    with Session(get_engine(), expire_on_commit=False) as session:
         run = session.get(AutomationRun, run_id)
     if run is None or (account_id is not None and run.account_id != account_id):
         raise NotFoundError(f"Run {run_id} not found")

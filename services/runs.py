@@ -50,7 +50,12 @@ def run_options(session: Session, site_id: int, settings: Settings) -> RunOption
     config = session.exec(
         select(AutomationConfig).where(AutomationConfig.site_id == site_id)
     ).first()
-    options = RunOptions(heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds)
+    options = RunOptions(
+        heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds,
+        retry_initial_seconds=settings.retry_initial_seconds,
+        retry_maximum_seconds=settings.retry_maximum_seconds,
+        retry_maximum_attempts=settings.retry_maximum_attempts,
+    )
     if config:
         if config.stages:
             options.stages = sorted(set(config.stages))

@@ -66,6 +66,8 @@ def settings_env(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
             "IGNY8_AI_PROVIDER": "local",
             "IGNY8_SECRET_KEY": "test-secret-key-for-igny8-tests",
             "IGNY8_HEARTBEAT_TIMEOUT_SECONDS": "4",
+            "IGNY8_RETRY_INITIAL_SECONDS": "0.2",
+            "IGNY8_RETRY_MAXIMUM_SECONDS": "2",
         }
     )
     get_settings.cache_clear()

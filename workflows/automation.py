@@ -58,13 +58,8 @@ SHORT = dict(
         initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
     ),
 )
-BATCH_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=2),
-    maximum_attempts=10,
-    non_retryable_error_types=["ValidationError", "InsufficientCreditsError"],
-)
+# Errors that trying again cannot fix: the item fails at once.
+PERMANENT_ERRORS = ["ValidationError", "InsufficientCreditsError"]
 
 
 @dataclass
@@ -209,6 +204,16 @@ class AutomationRunWorkflow:
     def _window(self, stage: int) -> int:
         return min(5000, max(500, 2 * self._batch_size(stage) * self._concurrency(stage)))
 
+    def _batch_retry(self) -> RetryPolicy:
+        o = self.inp.options
+        return RetryPolicy(
+            initial_interval=timedelta(seconds=o.retry_initial_seconds),
+            backoff_coefficient=2.0,
+            maximum_interval=timedelta(seconds=o.retry_maximum_seconds),
+            maximum_attempts=o.retry_maximum_attempts,
+            non_retryable_error_types=PERMANENT_ERRORS,
+        )
+
     def _batch_size(self, stage: int) -> int:
         return max(1, self.inp.options.batch_sizes.get(stage, STAGES[Stage(stage)].batch_size))
 
@@ -283,7 +288,7 @@ class AutomationRunWorkflow:
                 ),
                 start_to_close_timeout=timedelta(minutes=30),
                 heartbeat_timeout=timedelta(seconds=self.inp.options.heartbeat_timeout_seconds),
-                retry_policy=BATCH_RETRY,
+                retry_policy=self._batch_retry(),
                 cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             )
             self._apply_batch(st, flight, result)

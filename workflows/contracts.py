@@ -35,6 +35,10 @@ class RunOptions(BaseModel):
     batch_sizes: dict[int, int] = Field(default_factory=dict)
     concurrency: dict[int, int] = Field(default_factory=dict)
     heartbeat_timeout_seconds: float = 30.0
+    # Backoff of a failed batch's retries (transient errors); Retry-After overrides it.
+    retry_initial_seconds: float = 2.0
+    retry_maximum_seconds: float = 120.0
+    retry_maximum_attempts: int = 10
 
 
 class ManualSelection(BaseModel):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from sqlmodel import Session, col, select
-from temporalio.client import Client
 
 from api.deps import (
     CurrentAccount,
@@ -21,9 +18,8 @@ from api.deps import (
     get_site_or_404,
 )
 from api.pagination import paginate
-from core.errors import ConflictError, ValidationError
+from core.errors import ValidationError
 from core.stages import MANUAL_AI_STAGES, STAGE_BY_NAME, STAGES
-from core.status import ACTIVE_RUN_STATUSES
 from models import Account, AutomationRun
 from models.run_schemas import (
     EstimateRequest,
@@ -37,42 +33,20 @@ from models.run_schemas import (
     RunSummary,
 )
 from models.schemas import Page
+from services import run_control as control
 from services import runs as svc
 from services.estimates import estimate_run
-from services.progress_feed import load_run, progress_of
+from services.progress_feed import progress_of
 from services.stages.registry import service_for
 from workflows.contracts import ManualSelection, RunProgress, StageQueuePage
 
 router = APIRouter(tags=["runs"])
-# How long a steering call waits for the workflow to answer before giving up with a 504.
-STEER_TIMEOUT_SECONDS = 10.0
-CANCEL_WAIT_SECONDS = 5.0
 ManualStageName = Literal[tuple(STAGES[s].name for s in MANUAL_AI_STAGES)]  # type: ignore[valid-type]
-T = TypeVar("T")
-
-
-async def _answer(call: Awaitable[T]) -> T:
-    try:
-        return await asyncio.wait_for(call, STEER_TIMEOUT_SECONDS)
-    except TimeoutError:
-        raise HTTPException(
-            504, "The run did not answer in time: is a worker running on its task queue?"
-        ) from None
 
 
 def _run(session: Session, account: Account, run_id: str) -> AutomationRun:
     assert account.id is not None
     return svc.get_run(session, run_id, account.id)
-
-
-async def _open_run(session: Session, account: Account, client: Client, run_id: str, verb: str):
-    run = _run(session, account, run_id)
-    if run.status not in ACTIVE_RUN_STATUSES or not await svc.is_open(client, run.id):
-        raise ConflictError(
-            f"Run {run.id} has ended ({run.status}): it cannot be {verb}",
-            details={"run_id": run.id, "status": run.status},
-        )
-    return run
 
 
 @router.post("/sites/{site_id}/runs", status_code=202, response_model=RunStarted)
@@ -207,9 +181,9 @@ async def pause(
     body: PauseRequest | None = None,
 ) -> RunProgress:
     """Pause: no new batch starts; batches in flight finish (drain) or are re-queued
-    (immediate). Answers with the progress after the pause took effect."""
-    run = await _open_run(session, account, client, run_id, "paused")
-    return await _answer(svc.pause_run(client, run.id, body.mode if body else "drain"))
+    (immediate). Answers with the progress after the pause took effect; 409 once it ended."""
+    run = _run(session, account, run_id)
+    return await control.pause(client, run, body.mode if body else "drain")
 
 
 @router.post("/runs/{run_id}/resume", response_model=RunProgress)
@@ -217,23 +191,16 @@ async def resume(
     run_id: RunId, session: SessionDep, account: CurrentAccount, client: TemporalDep
 ) -> RunProgress:
     """Resume a paused run (after a top-up, if it paused for credits)."""
-    run = await _open_run(session, account, client, run_id, "resumed")
-    return await _answer(svc.resume_run(client, run.id))
+    return await control.resume(client, _run(session, account, run_id))
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunProgress)
 async def cancel(
     run_id: RunId, session: SessionDep, account: CurrentAccount, client: TemporalDep
 ) -> RunProgress:
-    """Cancel the run: work in flight stops, unfinished items go back to waiting."""
-    run = await _open_run(session, account, client, run_id, "cancelled")
-    await _answer(svc.cancel_run(client, run.id))
-    deadline = asyncio.get_running_loop().time() + CANCEL_WAIT_SECONDS
-    while await svc.is_open(client, run.id):
-        if asyncio.get_running_loop().time() > deadline:
-            break
-        await asyncio.sleep(0.1)
-    return await progress_of(client, await asyncio.to_thread(load_run, run.id))
+    """Cancel the run: work in flight stops, unfinished items go back to waiting. Answers with
+    the progress once the run recorded it (or after 5 s, still winding down)."""
+    return await control.cancel(client, _run(session, account, run_id))
 
 
 @router.post("/runs/{run_id}/retry", response_model=RetryResponse)
@@ -249,12 +216,9 @@ async def retry(
     new run limited to them after it ended."""
     run = _run(session, account, run_id)
     body = body or RetryRequest()
-    working_id, result = await _answer(
-        svc.retry_run(
-            client, settings, run, trigger="api", stage=body.stage, item_ids=body.item_ids
-        )
+    working_id, result, progress = await control.retry(
+        client, settings, run, trigger="api", stage=body.stage, item_ids=body.item_ids
     )
-    progress = await progress_of(client, await asyncio.to_thread(load_run, working_id))
     return RetryResponse(
         run_id=working_id,
         new_run=working_id != run.id,
