@@ -11,12 +11,15 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.stages import StageActivities
+from activities.wordpress import WordPressActivities
 from core.config import Settings, get_settings
 from core.db import init_db
 from core.temporal import connect
 from services.ai.base import AIProvider
 from services.ai.factory import build_provider
 from workflows.automation import AutomationRunWorkflow
+from workflows.publish import PublishContentWorkflow
+from workflows.wp_sync import WordPressSyncWorkflow
 
 log = logging.getLogger("igny8.worker")
 
@@ -37,7 +40,8 @@ def build_worker(
 ) -> Worker:
     """A worker with every workflow and activity of igny8 on the task queue."""
     stage_activities = StageActivities(settings, provider_for_account or provider_factory(settings))
-    workflows: list[type] = [AutomationRunWorkflow]
+    wordpress = WordPressActivities()
+    workflows: list[type] = [AutomationRunWorkflow, PublishContentWorkflow, WordPressSyncWorkflow]
     activities: list[object] = [
         stage_activities.begin_run,
         stage_activities.plan_stage,
@@ -45,6 +49,7 @@ def build_worker(
         stage_activities.mark_items,
         stage_activities.record_run,
         stage_activities.release_run_items,
+        *wordpress.all(),
     ]
     return Worker(
         client,

@@ -16,7 +16,7 @@ from core.db import get_engine
 from core.temporal import connect
 from models import Account, Site
 from models.schemas import MAX_ID, MAX_PAGE
-from services.accounts import authenticate
+from services.accounts import authenticate, record_use
 from services.sites import get_site
 
 TEMPORAL_CONNECT_TIMEOUT_SECONDS = 5.0
@@ -71,9 +71,11 @@ def get_current_account(
         raise HTTPException(
             401, "Missing API key: send `Authorization: Bearer <key>`", headers=challenge
         )
-    account = authenticate(session, credentials.credentials)
-    if account is None:
+    found = authenticate(session, credentials.credentials)
+    if found is None:
         raise HTTPException(401, "Invalid or revoked API key", headers=challenge)
+    account, key = found
+    record_use(key)
     return account
 
 

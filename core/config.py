@@ -1,4 +1,4 @@
-"""Settings from the environment (and a `.env` file where present): the one place for configuration."""
+"""Settings from the environment (and a `.env` file where present): one place for config."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ persisting to a file under the data folder."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -118,9 +119,7 @@ def stop_dev_server(settings: Settings) -> bool:
     pid_file = settings.data_dir / "temporal.pid"
     if not pid_file.exists():
         return False
-    try:
+    with contextlib.suppress(ProcessLookupError, ValueError):
         os.kill(int(pid_file.read_text()), signal.SIGTERM)
-    except (ProcessLookupError, ValueError):
-        pass
     pid_file.unlink(missing_ok=True)
     return True

@@ -62,6 +62,10 @@ def done_message(stage: int, result: dict[str, int]) -> str:
                 parts.append(f"{plural(r('review', 0), 'article')} ready for review")
             if r("approved"):
                 parts.append(f"{plural(r('approved', 0), 'article')} approved for publishing")
+            if r("published"):
+                parts.append(f"{r('published', 0):,} published to WordPress")
+            if r("publish_failed"):
+                parts.append(f"{r('publish_failed', 0):,} failed to publish")
             return "; ".join(parts) or "No articles reviewed"
 
 

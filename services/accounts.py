@@ -63,22 +63,29 @@ def create_account(session: Session, name: str, signup_credits: int) -> tuple[Ac
     return account, raw
 
 
-def authenticate(session: Session, raw_key: str) -> Account | None:
-    """The account a key belongs to; None for a malformed, unknown or revoked key."""
+def authenticate(session: Session, raw_key: str) -> tuple[Account, ApiKey] | None:
+    """The account and key a raw key stands for; None for a malformed, unknown or revoked key.
+    Reads only: call `record_use` afterwards, outside any write session."""
     if not KEY_PATTERN.match(raw_key):
         return None
     key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(raw_key))).first()
     if key is None or key.revoked:
         return None
+    account = session.get(Account, key.account_id)
+    return (account, key) if account is not None else None
+
+
+def record_use(key: ApiKey) -> None:
+    """Note when the key was last used (at most once a minute), in a short write of its own."""
     now = datetime.now(UTC)
     last = key.last_used_at
     if last is not None and last.tzinfo is None:  # SQLite hands back naive datetimes
         last = last.replace(tzinfo=UTC)
     if last is None or now - last > LAST_USED_RESOLUTION:
-        # A short write of its own: the caller's session may be a read-only request session.
         with session_scope() as writer:
-            writer.execute(update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now))
-    return session.get(Account, key.account_id)
+            writer.execute(
+                update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now)
+            )
 
 
 def list_api_keys(session: Session, account_id: int) -> list[ApiKey]:

@@ -1,6 +1,6 @@
 """Keyword import: a CSV upload or a JSON list, streamed, checked row by row, all or nothing.
 
-The CSV is read through a text wrapper in chunks, never whole, and rows are inserted in bulk
+The CSV is read and decoded line by line, never whole, and rows are inserted in bulk
 batches inside one transaction: a request that fails (too many rows, not UTF-8, not CSV)
 writes nothing. Rows that are merely wrong (empty keyword, volume "abc", difficulty 140) are
 reported with their line number and reason; the other rows are imported.
@@ -9,7 +9,6 @@ reported with their line number and reason; the other rows are imported.
 from __future__ import annotations
 
 import csv
-import io
 import math
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +27,7 @@ from models.base import utcnow
 from models.schemas import ImportResult, KeywordIn, RejectedRow
 
 MAX_ROWS = 100_000
+MAX_LINE_BYTES = 256 * 1024  # a keyword row is well under 1 KB; longer means not a CSV
 BATCH_SIZE = 1000
 MAX_KEYWORD_LENGTH = 300
 MAX_VOLUME = 2_147_483_647  # the column is a 32-bit integer on PostgreSQL
@@ -269,10 +269,28 @@ def _header(cells: list[str]) -> list[str | None] | None:
     return names
 
 
+def _text_lines(binary: IO[bytes]) -> Iterator[str]:
+    """The file's lines, decoded one at a time (so a decoding error names its line)."""
+    number = 0
+    while raw := binary.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise ValidationError(
+                f"Line {number} is longer than {MAX_LINE_BYTES // 1024} KB: is this a CSV file?",
+                details={"line": number},
+            )
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError(
+                f"The file is not UTF-8 text (line {number}): save it as CSV UTF-8",
+                details={"line": number},
+            ) from None
+
+
 def csv_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, values) of a CSV file, with or without a header, read in chunks."""
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")  # type: ignore[type-var]
-    reader = csv.reader(text, strict=True)
+    """(line, values) of a CSV file, with or without a header, read line by line."""
+    reader = csv.reader(_text_lines(binary), strict=True)
     columns: list[str | None] = list(COLUMNS)
     header_checked = False
     last_line = 0
@@ -288,18 +306,11 @@ def csv_rows(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
                     columns = header
                     continue
             yield line, {c: v for c, v in zip(columns, cells, strict=False) if c is not None}
-    except UnicodeDecodeError:
-        raise ValidationError(
-            f"The file is not UTF-8 text (near line {last_line + 1}): save it as CSV UTF-8",
-            details={"line": last_line + 1},
-        ) from None
     except csv.Error as exc:
         raise ValidationError(
             f"The file is not valid CSV (line {last_line + 1}): {exc}",
             details={"line": last_line + 1},
         ) from None
-    finally:
-        text.detach()  # leave the caller's file open
     if not header_checked:
         raise ValidationError("The file has no rows")
 

@@ -13,7 +13,13 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.stages import StageActivities
@@ -48,9 +54,16 @@ with workflow.unsafe.imports_passed_through():
         StageState,
     )
     from workflows.progress import build_progress, current_details, queue_page
+    from workflows.wp_contracts import (
+        PUBLISH_WORKFLOW,
+        PublishContentInput,
+        PublishResult,
+        publish_workflow_id,
+    )
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
-MAX_FAILED_KEPT = 500  # failures listed in the workflow's state; the database has them all
+MAX_FAILED_KEPT = 500
+PUBLISH_CONCURRENCY = 4  # failures listed in the workflow's state; the database has them all
 RECENT_KEPT = 50
 SHORT = dict(
     start_to_close_timeout=timedelta(minutes=2),
@@ -180,11 +193,43 @@ class AutomationRunWorkflow:
             self._show_details()
             await workflow.wait_condition(lambda: self.flags.wake)
             self.flags.wake = False
+        if stage == Stage.REVIEW and s.to_publish:
+            await self._publish_approved(st)
         st.status = "completed"
         st.finished_at = workflow.now()
         st.message = done_message(stage, st.result) + failed_suffix(st.failed_total)
         self.flags.record = True
         await self._record()
+
+    async def _publish_approved(self, st: StageState) -> None:
+        """Auto-publish: each approved article through its own publish workflow (a child, so
+        cancelling the run cancels them), a few at a time."""
+        ids, slots = list(self.s.to_publish), asyncio.Semaphore(PUBLISH_CONCURRENCY)
+        st.message = f"Publishing {len(ids)} articles to WordPress"
+
+        async def publish(content_id: int) -> None:
+            async with slots:
+                try:
+                    await workflow.execute_child_workflow(
+                        PUBLISH_WORKFLOW,
+                        PublishContentInput(
+                            content_id=content_id,
+                            account_id=self.inp.account_id,
+                            site_id=self.inp.site_id,
+                        ),
+                        id=publish_workflow_id(content_id),
+                        result_type=PublishResult,
+                    )
+                    key = "published"
+                except WorkflowAlreadyStartedError:
+                    key = "published"  # another publish of this article is under way
+                except ChildWorkflowError as exc:
+                    key = "publish_failed"
+                    st.last_error = self._error_from(exc.cause, "SAVE")
+                st.result[key] = st.result.get(key, 0) + 1
+
+        await asyncio.gather(*(publish(content_id) for content_id in ids))
+        self.s.to_publish = []
 
     async def _wait_while_paused(self) -> None:
         while self.s.paused:
@@ -357,6 +402,8 @@ class AutomationRunWorkflow:
 
     def _add_completion(self, st: StageState, item: ItemRef, result: dict[str, int]) -> None:
         st.completed += 1
+        if st.stage == Stage.REVIEW and result.get("approved"):
+            self.s.to_publish.append(item.id)
         for key, value in result.items():
             st.result[key] = st.result.get(key, 0) + value
         st.recent_completed = [*st.recent_completed, item][-RECENT_KEPT:]

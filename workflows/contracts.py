@@ -204,6 +204,8 @@ class RunState(BaseModel):
     error: ErrorInfo | None = None
     batch_counter: int = 0
     continued: int = 0
+    # Articles stage 7 approved (auto-publish on), to publish once the stage is done.
+    to_publish: list[int] = Field(default_factory=list)
     started_at: datetime | None = None
 
 

@@ -162,8 +162,10 @@ def queue_page(
 
 def current_details(p: RunProgress) -> str:
     """A few readable lines for the Temporal UI's "current details" of a run."""
-    lines = [f"**{p.status.upper()}** {p.percentage:.0f}%" + (
-        f" — paused: {p.pause_reason}" if p.paused and p.pause_reason else "")]
+    lines = [
+        f"**{p.status.upper()}** {p.percentage:.0f}%"
+        + (f" — paused: {p.pause_reason}" if p.paused and p.pause_reason else "")
+    ]
     for st in p.stages:
         if st.status in ("running", "completed", "skipped") or st.failed:
             lines.append(

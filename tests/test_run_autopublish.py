@@ -1,0 +1,52 @@
+"""Stage 7 with auto-publish on: a whole run ends with every article on a real WordPress,
+through a connection that times out and fails on the way, with nothing made twice."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from temporalio.client import Client
+
+from core.db import session_scope
+from models import Content, Image, Site
+from services import runs
+from tests.helpers import seed_site as seed_keywords_site
+from tests.test_automation_run import settings_for
+from tests.test_wordpress_live import WP, FaultProxy, proxy, wordpress, wp_posts_with_marker  # noqa: F401
+from workflows.contracts import RunProgress
+from worker import build_worker
+
+
+async def test_run_with_auto_publish_puts_every_article_on_wordpress_once(
+    client: Client, task_queue: str, wordpress: WP, proxy: FaultProxy  # noqa: F811
+) -> None:
+    from core.crypto import encrypt
+
+    account_id, site_id = seed_keywords_site(keywords=10)
+    with session_scope() as s:
+        site = s.get(Site, site_id)
+        site.wp_url, site.wp_username = proxy.url, wordpress.username
+        site.wp_app_password_encrypted = encrypt(wordpress.app_password)
+        site.auto_publish, site.publish_status = True, "publish"
+        s.add(site)
+    # The connection misbehaves: a post created whose answer is lost, a failed media upload.
+    proxy.add_rule("POST", r"^/wp/v2/posts$", "drop")
+    proxy.add_rule("POST", r"^/wp/v2/media$", "error", status=500)
+    settings = settings_for(task_queue)
+    async with build_worker(client, settings, task_queue):
+        run_id = await runs.start_run(client, settings, account_id=account_id, site_id=site_id,
+                                      trigger="api")
+        result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
+    review = result.stages[6]
+    with session_scope() as s:
+        contents = s.exec(select(Content).where(Content.site_id == site_id)).all()
+        images = s.exec(select(Image).where(Image.site_id == site_id)).all()
+    assert result.status == "completed" and contents
+    assert review.result.get("published") == len(contents), review
+    assert "published to WordPress" in review.message
+    assert all(c.status == "published" and c.external_id for c in contents)
+    assert all(i.external_media_id for i in images)
+    for content in contents:
+        assert [p["id"] for p in wp_posts_with_marker(wordpress, content.id)] == [
+            content.external_id
+        ]
+    assert len({i.external_media_id for i in images}) == len(images)
