@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from core.config import get_settings
@@ -52,6 +52,9 @@ def command(fn: Callable[P, T]) -> Callable[P, T]:
             fail(exc.message)
         except RPCError as exc:
             fail(f"Temporal refused the request: {exc.message}")
+        except (WorkflowQueryFailedError, WorkflowUpdateFailedError) as exc:
+            cause = getattr(exc, "cause", None)
+            fail(f"The run could not answer: {getattr(cause, 'message', None) or exc}")
         except SQLAlchemyError as exc:
             fail(f"Database error: {str(exc.orig if hasattr(exc, 'orig') else exc)[:300]}")
         except (ConnectionError, TimeoutError, OSError) as exc:

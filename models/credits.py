@@ -18,7 +18,7 @@ class CreditTransaction(SQLModel, table=True):
     amount: int  # negative = spent, positive = added
     balance_after: int
     operation: str = Field(max_length=60)  # top_up | reserve | settle | release | signup
-    reference: str = Field(default="", max_length=300)
+    reference: str = Field(default="", max_length=300, index=True)
     idempotency_key: str = Field(max_length=300, unique=True)
     run_id: str | None = Field(default=None, max_length=200, index=True)
     created_at: datetime = created_at_field()

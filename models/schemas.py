@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from core.status import EditorialStatus, PublishStatus
 
-MAX_ID = 2**63 - 1  # ids beyond a signed 64-bit integer cannot exist in either database
+MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL: a larger one cannot exist
 MAX_PAGE = 500
 
 

@@ -83,9 +83,7 @@ def record_use(key: ApiKey) -> None:
         last = last.replace(tzinfo=UTC)
     if last is None or now - last > LAST_USED_RESOLUTION:
         with session_scope() as writer:
-            writer.execute(
-                update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now)
-            )
+            writer.execute(update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now))
 
 
 def list_api_keys(session: Session, account_id: int) -> list[ApiKey]:

@@ -96,42 +96,62 @@ def top_up(
     return _record(session, account_id, amount, "top_up", key, reference=reference)
 
 
+def _holds(session: Session, key: str) -> int:
+    """How many times a reservation of `key` was released (each new hold is a new attempt)."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(CreditTransaction)
+            .where(CreditTransaction.operation == "release", CreditTransaction.reference == key)
+        ).one()
+    )
+
+
 def reserve(session: Session, account_id: int, amount: int, key: str, run_id: str) -> bool:
     """Hold `amount` before an AI call; InsufficientCreditsError if the balance is short.
-    False when this key was already reserved (a retry): nothing is held twice."""
+    False when this attempt's hold already exists. A hold released after a failed attempt is
+    taken anew (and checked against the balance) by the next attempt."""
     if amount <= 0:
         return False
+    with session.begin_nested():
+        _locked_account(session, account_id)  # checks below and the insert see one truth
+        if _existing(session, f"settle:{key}") is not None:
+            return False
+        hold = f"reserve:{key}:{_holds(session, key)}"
+        if _existing(session, hold) is not None:
+            return False
     tx = _record(
-        session,
-        account_id,
-        -amount,
-        "reserve",
-        f"reserve:{key}",
-        reference=key,
-        run_id=run_id,
-        allow_negative=False,
-    )
+        session, account_id, -amount, "reserve", hold,
+        reference=key, run_id=run_id, allow_negative=False,
+    )  # fmt: skip
     return tx is not None
 
 
+def _current_hold(session: Session, key: str) -> CreditTransaction | None:
+    return _existing(session, f"reserve:{key}:{_holds(session, key)}")
+
+
 def settle(session: Session, account_id: int, key: str, actual: int, run_id: str) -> None:
-    """Turn a reservation into the actual cost (refunds the difference); idempotent."""
-    held = _existing(session, f"reserve:{key}")
-    reserved = -held.amount if held else 0
-    if _existing(session, f"release:{key}") is not None:
-        reserved = 0  # already given back: charge the full actual cost
-    diff = reserved - actual
+    """Turn the current hold into the actual cost (refunds the difference); idempotent."""
+    _locked_account(session, account_id)  # before the checks: a racing release waits
+    if _existing(session, f"settle:{key}") is not None:
+        return
+    held = _current_hold(session, key)
+    diff = (-held.amount if held else 0) - actual
     _record(session, account_id, diff, "settle", f"settle:{key}", reference=key, run_id=run_id)
 
 
 def release(session: Session, account_id: int, key: str, run_id: str) -> None:
-    """Give a reservation back after a failure; idempotent, and a no-op once settled."""
-    held = _existing(session, f"reserve:{key}")
+    """Give the current hold back after a failure; idempotent, and a no-op once settled."""
+    _locked_account(session, account_id)
+    held = _current_hold(session, key)
     if held is None or _existing(session, f"settle:{key}") is not None:
         return
+    n = _holds(session, key)
     _record(
-        session, account_id, -held.amount, "release", f"release:{key}", reference=key, run_id=run_id
-    )
+        session, account_id, -held.amount, "release", f"release:{key}:{n}",
+        reference=key, run_id=run_id,
+    )  # fmt: skip
 
 
 def is_settled(session: Session, key: str) -> bool:

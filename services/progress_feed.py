@@ -8,10 +8,11 @@ reader is never stuck for the server's 30-second query deadline.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 from sqlmodel import Session
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 
 from core.db import get_engine
 from core.errors import NotFoundError
@@ -21,6 +22,7 @@ from services.runs import read_progress
 from workflows.contracts import RunProgress
 
 QUERY_TIMEOUT_SECONDS = 5.0
+log = logging.getLogger("igny8.progress")
 
 
 def load_run(run_id: str, account_id: int | None = None) -> AutomationRun:
@@ -56,6 +58,10 @@ async def progress_of(
     try:
         return await asyncio.wait_for(read_progress(client, run), timeout)
     except TimeoutError:
+        return snapshot(run)
+    except WorkflowQueryFailedError as exc:
+        # The workflow could not answer (e.g. its task failed); its record still can.
+        log.warning("progress query of %s failed: %s", run.id, exc)
         return snapshot(run)
 
 

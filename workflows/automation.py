@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -19,6 +19,7 @@ from temporalio.exceptions import (
     CancelledError,
     ChildWorkflowError,
     WorkflowAlreadyStartedError,
+    is_cancelled_exception,
 )
 
 with workflow.unsafe.imports_passed_through():
@@ -62,7 +63,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
-MAX_FAILED_KEPT = 500
+MAX_FAILED_KEPT = 100
 PUBLISH_CONCURRENCY = 4  # failures listed in the workflow's state; the database has them all
 RECENT_KEPT = 50
 SHORT = dict(
@@ -89,7 +90,6 @@ class Flags:
     wake: bool = False
     record: bool = True
     cancel_inflight: bool = False
-    timings: dict[int, float] = field(default_factory=dict)
 
 
 @workflow.defn(name="AutomationRunWorkflow")
@@ -103,43 +103,16 @@ class AutomationRunWorkflow:
         self.status = "paused" if self.s.paused else "running"
         # The workflow id is the run id; a schedule's runs get ids Temporal makes for them.
         self.run_id = workflow.info().workflow_id
+        self.retry_lock = asyncio.Lock()
 
     # --- the run --------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, inp: RunInput) -> RunProgress:
         s = self.s
-        if not s.begun:
-            begun = await workflow.execute_activity_method(
-                StageActivities.begin_run,
-                BeginRunInput(
-                    run_id=self.run_id,
-                    account_id=inp.account_id,
-                    site_id=inp.site_id,
-                    trigger=inp.trigger,
-                    kind="manual" if inp.manual else "automation",
-                    stages=inp.options.stages,
-                    manual_stage=inp.manual.stage if inp.manual else None,
-                    retry_of=inp.retry_of,
-                    scheduled_for=self._scheduled_time(),
-                ),
-                **SHORT,
-            )
-            if not begun.accepted:
-                self.status = "skipped"
-                s.error = ErrorInfo(
-                    error_type="ConflictError",
-                    error_message=begun.reason or "",
-                    retryable=False,
-                    action="retry",
-                )
-                self._upsert_search_attributes()
-                return self._progress()
-            s.begun = True
-            s.started_at = workflow.now()
-            s.stage_order = sorted(set(inp.options.stages))
-            s.stages = {st: StageState(stage=st) for st in s.stage_order}
         try:
+            if not s.begun and not await self._begin(inp):
+                return self._progress()
             while s.position < len(s.stage_order):
                 await self._run_stage(s.stage_order[s.position])
                 if s.rewind_to is not None:
@@ -155,9 +128,46 @@ class AutomationRunWorkflow:
             await self._record(finished=True)
             await workflow.wait_condition(workflow.all_handlers_finished)
             return self._progress()
-        except asyncio.CancelledError:
-            await self._on_cancel()
+        except BaseException as exc:
+            # A cancel can surface as asyncio.CancelledError or, while an activity was awaited,
+            # as an ActivityError caused by CancelledError: both must clean up.
+            if isinstance(exc, asyncio.CancelledError) or is_cancelled_exception(exc):
+                await self._on_cancel()
             raise
+
+    async def _begin(self, inp: RunInput) -> bool:
+        """Record the run as the site's active one; False if the site already has one."""
+        s = self.s
+        begun = await workflow.execute_activity_method(
+            StageActivities.begin_run,
+            BeginRunInput(
+                run_id=self.run_id,
+                account_id=inp.account_id,
+                site_id=inp.site_id,
+                trigger=inp.trigger,
+                kind="manual" if inp.manual else "automation",
+                stages=inp.options.stages,
+                manual_stage=inp.manual.stage if inp.manual else None,
+                retry_of=inp.retry_of,
+                scheduled_for=self._scheduled_time(),
+            ),
+            **SHORT,
+        )
+        if not begun.accepted:
+            self.status = "skipped"
+            s.error = ErrorInfo(
+                error_type="ConflictError",
+                error_message=begun.reason or "",
+                retryable=False,
+                action="retry",
+            )
+            self._upsert_search_attributes()
+            return False
+        s.begun = True
+        s.started_at = workflow.now()
+        s.stage_order = sorted(set(inp.options.stages))
+        s.stages = {st: StageState(stage=st) for st in s.stage_order}
+        return True
 
     async def _run_stage(self, stage: int) -> None:
         s, st = self.s, self.s.stages[stage]
@@ -355,14 +365,9 @@ class AutomationRunWorkflow:
             )
             self._apply_reconciled(st, flight, settled, error)
         finally:
-            self.timing(flight)
             self.inflight.pop(batch_no, None)
             self.flags.wake = True
 
-    def timing(self, flight: InFlight) -> None:
-        self.flags.timings[flight.stage] = self.flags.timings.get(flight.stage, 0.0) + (
-            workflow.time() - flight.started
-        )
 
     def _apply_batch(self, st: StageState, flight: InFlight, result: BatchResult) -> None:
         names = {i.id: i.name for i in flight.items}
@@ -374,6 +379,7 @@ class AutomationRunWorkflow:
                 self._add_completion(st, item, out.result)
             elif out.status == "failed":
                 self._add_failure(st, out.id, names.get(out.id, ""), out.error, out.attempts)
+        self.s.credits_used += result.credits_charged  # the ledger corrects it at each record
         back = [i for i in flight.items if i.id not in seen]
         st.pending = back + st.pending
         if result.insufficient_credits:
@@ -395,7 +401,9 @@ class AutomationRunWorkflow:
         for item_id in statuses.get("completed", []):
             self._add_completion(st, by_id[item_id], settled.results.get(item_id, {}))
         for item_id in statuses.get("failed", []):
-            self._add_failure(st, item_id, by_id[item_id].name, error, 0)
+            self._add_failure(
+                st, item_id, by_id[item_id].name, settled.errors.get(item_id, error), 0
+            )
         st.pending = [by_id[i] for i in statuses.get("pending", []) if i in by_id] + st.pending
         if error:
             st.last_error = error
@@ -421,7 +429,7 @@ class AutomationRunWorkflow:
                     name=name,
                     attempts=attempts,
                     error_type=error.error_type if error else "Error",
-                    error_message=error.error_message if error else "",
+                    error_message=(error.error_message if error else "")[:300],
                     retryable=error.retryable if error else False,
                 )
             )
@@ -465,7 +473,6 @@ class AutomationRunWorkflow:
             self.status,
             self._current_stage(),
             self.inflight,
-            self.flags.timings,
             workflow.now(),
         )
 
@@ -579,43 +586,60 @@ class AutomationRunWorkflow:
     )
     async def retry_failed(self, inp: RetryInput | None = None) -> RetryResult:
         inp = inp or RetryInput()
-        requeued, stages = 0, []
-        for number, st in self.s.stages.items():
-            if inp.stage is not None and number != inp.stage:
-                continue
-            wanted = [f for f in st.failed if inp.item_ids is None or f.id in inp.item_ids]
-            if not wanted:
-                continue
-            settled = await workflow.execute_activity_method(
-                StageActivities.mark_items,
-                MarkItemsInput(
-                    run_id=self.run_id,
-                    stage=number,
-                    item_ids=[f.id for f in wanted],
-                    status="pending",
-                    only_from_failed=True,
-                ),
-                **SHORT,
-            )
-            back = set(settled.statuses.get("pending", []))
-            st.failed = [f for f in st.failed if f.id not in back]
-            st.failed_total -= len(back)
-            st.pending = [
-                *st.pending,
-                *(ItemRef(id=f.id, name=f.name) for f in wanted if f.id in back),
-            ]
-            requeued += len(back)
-            stages.append(number)
-            current = self._current_stage()
-            if current is not None and number < current:
-                self.s.rewind_to = min(number, self.s.rewind_to or number)
-        self.flags.record = self.flags.wake = True
-        return RetryResult(requeued=requeued, stages=stages)
+        async with self.retry_lock:  # one retry at a time: each sees what the last one left
+            requeued, stages = 0, []
+            for number, st in self.s.stages.items():
+                if (inp.stage is not None and number != inp.stage) or not st.failed_total:
+                    continue
+                settled = await workflow.execute_activity_method(
+                    StageActivities.mark_items,
+                    MarkItemsInput(
+                        run_id=self.run_id,
+                        stage=number,
+                        item_ids=inp.item_ids or [],
+                        all_failed=inp.item_ids is None,
+                        status="pending",
+                        only_from_failed=True,
+                    ),
+                    **SHORT,
+                )
+                if not settled.changed_count:
+                    continue
+                moved = {i.id for i in settled.changed}
+                st.failed = (
+                    [] if inp.item_ids is None else [f for f in st.failed if f.id not in moved]
+                )
+                st.failed_total -= settled.changed_count
+                loaded = {i.id for i in st.pending}
+                # Items past the first few stay pending in the database; the stage loads them.
+                st.pending += [i for i in settled.changed if i.id not in loaded]
+                requeued += settled.changed_count
+                stages.append(number)
+                current = self._current_stage()
+                if current is not None and number < current:
+                    self.s.rewind_to = min(number, self.s.rewind_to or number)
+            self.flags.record = self.flags.wake = True
+            return RetryResult(requeued=requeued, stages=stages)
 
     @retry_failed.validator
     def _validate_retry(self, inp: RetryInput | None = None) -> None:
+        self._validate_open()
+        if self._current_stage() is None:
+            raise ValueError("The run is finishing; retry its failed items as a new run")
         if inp and inp.stage is not None and inp.stage not in self.s.stages:
             raise ValueError(f"stage {inp.stage} is not part of this run")
+
+    @pause_run.validator
+    def _validate_pause(self, inp: PauseInput | None = None) -> None:
+        self._validate_open()
+
+    @resume_run.validator
+    def _validate_resume(self, inp: ResumeInput | None = None) -> None:
+        self._validate_open()
+
+    def _validate_open(self) -> None:
+        if self.status not in ("running", "paused"):
+            raise ValueError(f"The run is {self.status}")
 
     @workflow.query(
         name="progress",
@@ -636,5 +660,5 @@ class AutomationRunWorkflow:
     )
     def stage_queue(self, inp: StageQueueInput | None = None) -> StageQueuePage:
         inp = inp or StageQueueInput()
-        stage = inp.stage or self._current_stage() or self.s.stage_order[-1]
+        stage = inp.stage or self._current_stage() or max(self.s.stage_order, default=1)
         return queue_page(self.s, stage, inp, self.inflight)

@@ -288,6 +288,7 @@ class MarkItemsInput(BaseModel):
     status: str
     error: ErrorInfo | None = None
     only_from_failed: bool = False
+    all_failed: bool = False  # with only_from_failed: every failed item of the stage
 
 
 class SettledItems(BaseModel):
@@ -295,6 +296,10 @@ class SettledItems(BaseModel):
 
     statuses: dict[str, list[int]] = Field(default_factory=dict)
     results: dict[int, dict[str, int]] = Field(default_factory=dict)
+    errors: dict[int, ErrorInfo] = Field(default_factory=dict)  # of the failed ones
+    # A retry: the items this call moved from failed to pending (the first few, and how many).
+    changed: list[ItemRef] = Field(default_factory=list)
+    changed_count: int = 0
 
 
 class RecordRunInput(BaseModel):

@@ -69,7 +69,6 @@ def build_progress(
     status: str,
     current_stage: int | None,
     inflight: Mapping[int, Flight],
-    seconds_by_stage: Mapping[int, float],
     now: datetime,
 ) -> RunProgress:
     """The §5 contract: overall = completed stages * 100 / n + current stage progress / n."""
@@ -78,7 +77,10 @@ def build_progress(
         _stage_progress(
             s.stages[number],
             [f for f in flights if f.stage == number],
-            seconds_by_stage.get(number, 0.0),
+            # Wall time in the stage: batches overlap, so their own durations would overcount.
+            (now - s.stages[number].started_at).total_seconds()
+            if s.stages[number].started_at
+            else 0.0,
         )
         for number in s.stage_order
     ]

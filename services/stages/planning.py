@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from core.messages import plural
@@ -119,13 +119,16 @@ class ClusterKeywords(StageService):
                 session.add(cluster)
                 session.flush()
                 new_clusters += 1
-            for kw in session.exec(
-                select(Keyword).where(col(Keyword.id).in_(ids), col(Keyword.cluster_id).is_(None))
-            ):
-                kw.cluster_id = cluster.id
-                kw.status = KeywordStatus.MAPPED
-                session.add(kw)
-                per_item[kw.id] = {"keywords": 1}  # type: ignore[index]
+            # Conditional on `cluster_id IS NULL` in the UPDATE itself: an overlapping attempt
+            # (a timed-out twin still running) cannot re-point keywords the other mapped.
+            mapped = session.execute(
+                update(Keyword)
+                .where(col(Keyword.id).in_(ids), col(Keyword.cluster_id).is_(None))
+                .values(cluster_id=cluster.id, status=KeywordStatus.MAPPED)
+                .returning(col(Keyword.id))
+            ).scalars()
+            for keyword_id in mapped:
+                per_item[keyword_id] = {"keywords": 1}
             touched.add(cluster.id)  # type: ignore[arg-type]
             allowed -= set(ids)
         session.flush()
@@ -191,6 +194,14 @@ class GenerateIdeas(StageService):
 
     def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
         assert result is not None
+        # Claim the cluster first: of two overlapping attempts only one writes ideas.
+        claimed = session.execute(
+            update(Cluster)
+            .where(col(Cluster.id) == item_id, col(Cluster.status) == ClusterStatus.NEW)
+            .values(status=ClusterStatus.MAPPED)
+        ).rowcount
+        if not claimed:
+            raise NothingToDo
         for idea in result.value.ideas:
             session.add(
                 ContentIdea(
@@ -209,9 +220,6 @@ class GenerateIdeas(StageService):
                     model=result.usage.model,
                 )
             )
-        cluster = session.get(Cluster, item_id)
-        cluster.status = ClusterStatus.MAPPED
-        session.add(cluster)
         return {"ideas": len(result.value.ideas), "clusters": 1}
 
 

@@ -36,6 +36,8 @@ from workflows.contracts import (
 
 log = logging.getLogger(__name__)
 MAX_NAME = 120
+ERROR_KEPT = 300  # characters of an error message carried in workflow payloads
+RETRY_WINDOW = 1000  # retried items handed back to the workflow at once (the rest are refilled)
 
 
 class BatchCancelled(Exception):  # noqa: N818
@@ -225,28 +227,67 @@ def set_status(
 def settle_items(inp: MarkItemsInput) -> SettledItems:
     """See MarkItemsInput. Completed items are never touched."""
     if inp.only_from_failed:
-        source: tuple[str, ...] = (GS.FAILED,)
-    elif inp.status == GS.PENDING:
-        source = (GS.PROCESSING, GS.PENDING)
-    else:
+        return _requeue_failed(inp)
+    source = (GS.PROCESSING, GS.PENDING)
+    if inp.status != GS.PENDING:
         source = (GS.PROCESSING, GS.PENDING, GS.QUEUED)
     with session_scope() as session:
         set_status(
             session, inp.run_id, inp.stage, inp.item_ids, inp.status, inp.error, only_from=source
         )
         rows = session.exec(
-            select(StageItem.item_id, StageItem.status, StageItem.result).where(
+            select(StageItem).where(
                 StageItem.run_id == inp.run_id,
                 StageItem.stage == inp.stage,
                 col(StageItem.item_id).in_(inp.item_ids),
             )
         ).all()
     out = SettledItems()
-    for item_id, status, result in rows:
-        out.statuses.setdefault(status, []).append(item_id)
-        if status == GS.COMPLETED and result:
-            out.results[item_id] = result
+    for row in rows:
+        out.statuses.setdefault(row.status, []).append(row.item_id)
+        if row.status == GS.COMPLETED and row.result:
+            out.results[row.item_id] = row.result
+        if row.status == GS.FAILED:
+            out.errors[row.item_id] = ErrorInfo(
+                error_type=row.error_type or "Error",
+                error_message=(row.error_message or "")[:ERROR_KEPT],
+                retryable=bool(row.retryable),
+            )
     return out
+
+
+def _requeue_failed(inp: MarkItemsInput) -> SettledItems:
+    """Failed items back to pending, reporting exactly the ones this call moved (two retries
+    at once never both claim the same item)."""
+    where = [
+        col(StageItem.run_id) == inp.run_id,
+        col(StageItem.stage) == inp.stage,
+        col(StageItem.status) == GS.FAILED,
+    ]
+    if not inp.all_failed:
+        where.append(col(StageItem.item_id).in_(inp.item_ids))
+    with session_scope() as session:
+        # Locked rows (PostgreSQL) / the write lock (SQLite): the update below moves these.
+        rows = session.exec(
+            select(StageItem.item_id, StageItem.item_name)
+            .where(*where)
+            .order_by(col(StageItem.id))
+            .with_for_update()
+        ).all()
+        session.execute(
+            update(StageItem)
+            .where(*where)
+            .values(
+                status=GS.PENDING,
+                error_type=None,
+                error_message="",
+                retryable=None,
+                updated_at=datetime.now(UTC),
+            )
+        )
+    return SettledItems(
+        changed=[ItemRef(id=i, name=n) for i, n in rows[:RETRY_WINDOW]], changed_count=len(rows)
+    )
 
 
 def _record_usage(
@@ -337,19 +378,8 @@ def process_batch(
             _requeue(ctx, ids[index:])
             raise BatchCancelled(f"{len(ids) - index} items re-queued")
         heartbeat(row.item_name)
-        key = credits.item_key(ctx.run_id, int(ctx.stage), item_id)
         try:
-            with session_scope() as session:
-                work = service.load(session, ctx, item_id)
-        except NothingToDo:
-            with session_scope() as session:
-                set_status(session, ctx.run_id, ctx.stage, [item_id], GS.COMPLETED)
-            outcomes.append(ItemOutcome(id=item_id, status="completed", attempts=row.attempts))
-            continue
-        try:
-            if service.info.uses_ai and cost:
-                with session_scope() as session:
-                    credits.reserve(session, ctx.account_id, cost, key, ctx.run_id)
+            outcome, spent = _process_item(ctx, row, cost)
         except InsufficientCreditsError as exc:
             _requeue(ctx, ids[index:])
             return BatchResult(
@@ -357,36 +387,65 @@ def process_batch(
                 credits_charged=charged,
                 insufficient_credits=error_info(exc, "PREP"),
             )
-        try:
-            result = service.generate(ctx, work)
-            with session_scope() as session:
-                counters = service.save(session, ctx, item_id, work, result)
-                if service.info.uses_ai and cost:
-                    credits.settle(session, ctx.account_id, key, cost, ctx.run_id)
-                _record_usage(session, ctx, item_id, result)
-                set_status(session, ctx.run_id, ctx.stage, [item_id], GS.COMPLETED, result=counters)
-            charged += cost if service.info.uses_ai else 0
-            outcomes.append(
-                ItemOutcome(id=item_id, status="completed", result=counters, attempts=row.attempts)
-            )
-        except (Igny8Error, pydantic.ValidationError) as exc:
-            info = error_info(exc, "AI_CALL")
-            with session_scope() as session:
-                credits.release(session, ctx.account_id, key, ctx.run_id)
-            if info.retryable:
-                _requeue(ctx, ids[index:])
-                raise
-            with session_scope() as session:
-                set_status(session, ctx.run_id, ctx.stage, [item_id], GS.FAILED, info)
-            outcomes.append(
-                ItemOutcome(id=item_id, status="failed", error=info, attempts=row.attempts)
-            )
-        except Exception:
-            with session_scope() as session:
-                credits.release(session, ctx.account_id, key, ctx.run_id)
-            _requeue(ctx, ids[index:])
+        except BaseException:
+            _requeue(ctx, ids[index:])  # retryable or unexpected: Temporal retries the batch
             raise
+        outcomes.append(outcome)
+        charged += spent
     return BatchResult(outcomes=outcomes, credits_charged=charged)
+
+
+def _process_item(ctx: StageContext, row: StageItem, cost: int) -> tuple[ItemOutcome, int]:
+    """One item: load, reserve credits, generate, then save + settle + complete in one
+    transaction. Permanent errors fail the item; others propagate (the hold released)."""
+    service = service_for(ctx.stage)
+    item_id = row.item_id
+    key = credits.item_key(ctx.run_id, int(ctx.stage), item_id)
+    ai_cost = cost if service.info.uses_ai else 0
+    try:
+        with session_scope() as session:
+            work = service.load(session, ctx, item_id)
+        if ai_cost:
+            with session_scope() as session:
+                credits.reserve(session, ctx.account_id, ai_cost, key, ctx.run_id)
+        result = service.generate(ctx, work)
+        with session_scope() as session:
+            counters = service.save(session, ctx, item_id, work, result)
+            if ai_cost:
+                credits.settle(session, ctx.account_id, key, ai_cost, ctx.run_id)
+            _record_usage(session, ctx, item_id, result)
+            set_status(session, ctx.run_id, ctx.stage, [item_id], GS.COMPLETED, result=counters)
+        return ItemOutcome(
+            id=item_id, status="completed", result=counters, attempts=row.attempts
+        ), ai_cost
+    except NothingToDo:
+        # Done by an earlier (or a twin) attempt: complete it without charging again.
+        with session_scope() as session:
+            credits.release(session, ctx.account_id, key, ctx.run_id)
+            set_status(
+                session,
+                ctx.run_id,
+                ctx.stage,
+                [item_id],
+                GS.COMPLETED,
+                only_from=(GS.PROCESSING, GS.PENDING),
+            )
+        return ItemOutcome(id=item_id, status="completed", attempts=row.attempts), 0
+    except InsufficientCreditsError:
+        raise
+    except (Igny8Error, pydantic.ValidationError) as exc:
+        info = error_info(exc, "AI_CALL")
+        with session_scope() as session:
+            credits.release(session, ctx.account_id, key, ctx.run_id)
+        if info.retryable:
+            raise
+        with session_scope() as session:
+            set_status(session, ctx.run_id, ctx.stage, [item_id], GS.FAILED, info)
+        return ItemOutcome(id=item_id, status="failed", error=info, attempts=row.attempts), 0
+    except BaseException:
+        with session_scope() as session:
+            credits.release(session, ctx.account_id, key, ctx.run_id)
+        raise
 
 
 def _requeue(ctx: StageContext, ids: list[int]) -> None:
