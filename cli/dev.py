@@ -72,6 +72,7 @@ async def run_demo(keywords: int | None) -> int:
             client, settings, account_id=account_id, site_id=site_id, trigger="cli"
         )
         final = await watch_run(client, run_id, console)
+    console.print()
     _summary(final, time.monotonic() - started, settings, await _history_events(client, run_id))
     console.print("The dev server keeps running for the UI; `make stop` stops it.")
     return 0 if final.status == "completed" else 1
