@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import traceback
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
+import click
 import typer
 from pydantic import BaseModel
 from rich.console import Console
@@ -48,6 +50,8 @@ def command(fn: Callable[P, T]) -> Callable[P, T]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return fn(*args, **kwargs)
+        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # typer's own ways out (exit codes, usage errors)
         except Igny8Error as exc:
             fail(exc.message)
         except RPCError as exc:
@@ -62,6 +66,9 @@ def command(fn: Callable[P, T]) -> Callable[P, T]:
         except KeyboardInterrupt:
             err.print("[yellow]Interrupted.[/]")
             raise typer.Exit(130) from None
+        except Exception as exc:  # a bug: still one readable line, with where it happened
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            fail(f"Unexpected {type(exc).__name__}: {exc} ({frame.filename}:{frame.lineno})")
 
     return wrapper
 

@@ -117,7 +117,7 @@ def update_content(content_id: ItemId, body: ContentUpdate, account: CurrentAcco
 
 
 @router.get("/images/{image_id}/file", response_class=FileResponse)
-def image_file(
+def download_image_file(
     image_id: ItemId, session: SessionDep, account: CurrentAccount, settings: SettingsDep
 ) -> FileResponse:
     """The generated image file (PNG)."""

@@ -33,7 +33,7 @@ def _next_id(last_event_id: str | None) -> int:
     response_class=EventSourceResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream"}},
 )
-async def run_events(
+async def stream_run_events(
     run_id: RunId,
     request: Request,
     session: SessionDep,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client
 
 from api.deps import get_temporal
 from core.db import get_engine
@@ -22,11 +24,20 @@ def _database_ok() -> str:
     return "ok"
 
 
+async def _temporal(request: Request) -> Client:
+    """The app's client, honouring a dependency override (tests) as the routes do."""
+    override = request.app.dependency_overrides.get(get_temporal)
+    if override is None:
+        return await get_temporal(request)
+    client = override()
+    return await client if inspect.isawaitable(client) else client  # type: ignore[no-any-return]
+
+
 async def _check(name: str, request: Request) -> str:
     try:
         if name == "database":
             return await asyncio.wait_for(asyncio.to_thread(_database_ok), CHECK_TIMEOUT_SECONDS)
-        client = await get_temporal(request)
+        client = await _temporal(request)
         await asyncio.wait_for(
             client.workflow_service.get_system_info(GetSystemInfoRequest()), CHECK_TIMEOUT_SECONDS
         )
@@ -36,7 +47,7 @@ async def _check(name: str, request: Request) -> str:
 
 
 @router.get("/healthz")
-async def healthz(request: Request) -> JSONResponse:
+async def health_check(request: Request) -> JSONResponse:
     """200 when the database and Temporal answer, 503 (with which one failed) otherwise."""
     database, temporal = await asyncio.gather(
         _check("database", request), _check("temporal", request)

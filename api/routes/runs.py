@@ -73,7 +73,7 @@ async def start_run(
 
 
 @router.post("/sites/{site_id}/runs/estimate", response_model=RunEstimate)
-def estimate(
+def estimate_run_cost(
     site_id: SiteId,
     session: SessionDep,
     account: CurrentAccount,
@@ -113,7 +113,7 @@ def list_runs(
 
 
 @router.post("/sites/{site_id}/ai/{stage_name}", status_code=202, response_model=RunStarted)
-async def manual_run(
+async def start_manual_ai_run(
     site_id: SiteId,
     stage_name: Annotated[ManualStageName, Path(description="The stage to run on the items")],
     body: ManualRunRequest,
@@ -148,7 +148,7 @@ async def manual_run(
 
 
 @router.get("/runs/{run_id}", response_model=RunProgress)
-async def read_run(
+async def read_run_progress(
     run_id: RunId, session: SessionDep, account: CurrentAccount, client: TemporalDep
 ) -> RunProgress:
     """The run's progress (DESIGN §5): live while it runs, the final record after it ended."""
@@ -156,7 +156,7 @@ async def read_run(
 
 
 @router.get("/runs/{run_id}/stages/{stage}/queue", response_model=StageQueuePage)
-def stage_queue(
+def read_stage_queue(
     run_id: RunId,
     stage: Annotated[int, Path(ge=1, le=7)],
     session: SessionDep,
@@ -173,7 +173,7 @@ def stage_queue(
 
 
 @router.post("/runs/{run_id}/pause", response_model=RunProgress)
-async def pause(
+async def pause_run(
     run_id: RunId,
     session: SessionDep,
     account: CurrentAccount,
@@ -187,7 +187,7 @@ async def pause(
 
 
 @router.post("/runs/{run_id}/resume", response_model=RunProgress)
-async def resume(
+async def resume_run(
     run_id: RunId, session: SessionDep, account: CurrentAccount, client: TemporalDep
 ) -> RunProgress:
     """Resume a paused run (after a top-up, if it paused for credits)."""
@@ -195,7 +195,7 @@ async def resume(
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunProgress)
-async def cancel(
+async def cancel_run(
     run_id: RunId, session: SessionDep, account: CurrentAccount, client: TemporalDep
 ) -> RunProgress:
     """Cancel the run: work in flight stops, unfinished items go back to waiting. Answers with
@@ -204,7 +204,7 @@ async def cancel(
 
 
 @router.post("/runs/{run_id}/retry", response_model=RetryResponse)
-async def retry(
+async def retry_failed_items(
     run_id: RunId,
     session: SessionDep,
     account: CurrentAccount,

@@ -96,3 +96,22 @@ class TokenProvider(LocalProvider):
 
     def release(self, n: int = 1) -> None:
         self.tokens.release(n)
+
+
+class FailingProvider(LocalProvider):
+    """The local provider, refusing the first article it is asked for until `heal()`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: str | None = None
+
+    def generate_article(self, brief):  # type: ignore[no-untyped-def]
+        from core.errors import ValidationError
+
+        if self.refused in (None, brief.title):
+            self.refused = brief.title
+            raise ValidationError(f"Refusing to write {brief.title!r} (test fault)")
+        return super().generate_article(brief)
+
+    def heal(self) -> None:
+        self.refused = ""

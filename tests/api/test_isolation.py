@@ -61,14 +61,23 @@ def _resources(t: Tenant) -> dict[str, str]:
         db.flush()
         image = Image(account_id=a, site_id=s, content_id=content.id, file_path="images/x.png")
         run = AutomationRun(id=f"iso-run-{s}", account_id=a, site_id=s, status="failed")
-        db.add_all([image, run, StageItem(run_id=run.id, stage=1, item_id=keyword.id or 0,
-                                          status="failed")])
+        db.add_all(
+            [
+                image,
+                run,
+                StageItem(run_id=run.id, stage=1, item_id=keyword.id or 0, status="failed"),
+            ]
+        )
         db.flush()
         key = db.exec(select(ApiKey).where(ApiKey.account_id == a)).first()
         assert key is not None
         return {
-            "site_id": str(s), "content_id": str(content.id), "image_id": str(image.id),
-            "run_id": run.id, "key_id": str(key.id), "stage": "1",
+            "site_id": str(s),
+            "content_id": str(content.id),
+            "image_id": str(image.id),
+            "run_id": run.id,
+            "key_id": str(key.id),
+            "stage": "1",
             "stage_name": "cluster_keywords",
         }
 
@@ -90,8 +99,11 @@ def _snapshot(t: Tenant) -> tuple[object, ...]:
         content = db.exec(select(Content).where(Content.site_id == t.site_id)).one()
         assert site is not None
         fields = (site.name, site.auto_publish, content.title)
-    counts = (count(Keyword, site_id=t.site_id), count(AutomationRun, site_id=t.site_id),
-              count(ApiKey, account_id=t.account_id, revoked=False))
+    counts = (
+        count(Keyword, site_id=t.site_id),
+        count(AutomationRun, site_id=t.site_id),
+        count(ApiKey, account_id=t.account_id, revoked=False),
+    )
     return fields + counts
 
 
@@ -113,7 +125,10 @@ async def test_every_route_needs_a_key_and_hides_other_accounts(
         if "{" not in path:
             continue
         r = await api.request(
-            method, url.removeprefix("/api/v1"), headers=other.headers, **body  # type: ignore[arg-type]
+            method,
+            url.removeprefix("/api/v1"),
+            headers=other.headers,
+            **body,  # type: ignore[arg-type]
         )
         if (method, local) in BODIES or not any(m in local for m in ("wordpress", "publish")):
             assert r.status_code == 404, (method, path, r.status_code, r.text)
@@ -131,8 +146,9 @@ async def test_lists_show_only_the_callers_rows(
     _resources(tenant)
     sites = (await api.get("/sites", headers=other.headers)).json()
     assert [s["id"] for s in sites["items"]] == [other.site_id]
-    await api.post("/credits/top-up", headers=tenant.headers,
-                   json={"amount": 5, "idempotency_key": "mine"})
+    await api.post(
+        "/credits/top-up", headers=tenant.headers, json={"amount": 5, "idempotency_key": "mine"}
+    )
     theirs = (await api.get("/credits/transactions", headers=other.headers)).json()
     assert all(tx["reference"] != "top up (API)" for tx in theirs["items"])
     keys = (await api.get("/api-keys", headers=other.headers)).json()

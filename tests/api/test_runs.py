@@ -14,7 +14,7 @@ from temporalio.client import Client
 from core.db import session_scope
 from models import AutomationRun, Keyword
 from tests.api.conftest import Tenant, count
-from tests.api.live import EventReader, TokenProvider, serve
+from tests.api.live import EventReader, FailingProvider, TokenProvider, serve
 from worker import build_worker
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_keywords.csv"
@@ -208,3 +208,35 @@ async def test_cancel_answers_with_the_cancelled_run(
     assert count(AutomationRun, id=run_id, status="cancelled") == 1
     listed = (await api.get(f"/sites/{tenant.site_id}", headers=tenant.headers)).json()
     assert listed["active_run_id"] is None
+
+
+async def test_retry_after_the_run_ended_starts_a_new_run_for_the_failed_items(
+    app: FastAPI, api: httpx.AsyncClient, client: Client, task_queue: str, tenant: Tenant
+) -> None:
+    await import_sample(api, tenant, 8)
+    h = tenant.headers
+    provider = FailingProvider()
+    async with build_worker(
+        client, app.state.settings, task_queue, provider_for_account=lambda _: provider
+    ):
+        started = await api.post(
+            f"/sites/{tenant.site_id}/runs", headers=h, json={"stages": [1, 2, 3, 4]}
+        )
+        run_id = started.json()["run_id"]
+        await client.get_workflow_handle(run_id).result()
+        first = (await api.get(f"/runs/{run_id}", headers=h)).json()
+        assert stage(first, 4)["failed"] == 1, first
+        failed = (
+            await api.get(f"/runs/{run_id}/stages/4/queue", headers=h, params={"status": "failed"})
+        ).json()
+        assert failed["total"] == 1 and "test fault" in failed["items"][0]["error_message"]
+        provider.heal()
+        r = await api.post(f"/runs/{run_id}/retry", headers=h, json={"stage": 4})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["new_run"] is True and body["requeued"] == 1 and body["run_id"] != run_id
+        await client.get_workflow_handle(body["run_id"]).result()
+        again = (await api.get(f"/runs/{body['run_id']}", headers=h)).json()
+        assert again["status"] == "completed" and stage(again, 4)["completed"] == 1
+    for bad in ({"stage": 0}, {"item_ids": ["x"]}, {"item_ids": [0]}, {"stage": "four"}):
+        assert (await api.post(f"/runs/{run_id}/retry", headers=h, json=bad)).status_code == 422
