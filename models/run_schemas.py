@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from models.schemas import MAX_ID, Id, RequestBody, Short
+from models.schemas import MAX_ID, Id, RequestBody, Short, UtcDatetime
 from workflows.contracts import RunProgress
 
 StageNo = Annotated[int, Field(ge=1, le=7)]
@@ -44,8 +43,8 @@ class RunSummary(BaseModel):
     credits_used: int
     error: dict[str, Any] | None
     retry_of: str | None
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: UtcDatetime
+    finished_at: UtcDatetime | None
 
 
 class PauseRequest(RequestBody):
@@ -107,7 +106,7 @@ class CreditTransactionPublic(BaseModel):
     operation: str
     reference: str
     run_id: str | None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class TopUpRequest(RequestBody):

@@ -1,18 +1,18 @@
 """The HTTP API's request and response bodies for accounts, sites and the planning/content lists.
 
 Request bodies refuse unknown fields (a typo is an error, not a silent no-op) and bound every
-string, so oversized or malformed input is a 422 and never reaches the database. The run and
-credit bodies live in models/run_schemas.py.
+string, so oversized or malformed input is a 422 and never reaches the database. The items the
+stages make are in models/item_schemas.py; runs and credits in models/run_schemas.py.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from core.status import EditorialStatus, PublishStatus
+from core.status import PublishStatus
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL: a larger one cannot exist
 MAX_PAGE = 500
@@ -44,6 +44,14 @@ Url = Annotated[
 ]
 Slug = Annotated[str, StringConstraints(max_length=200, pattern=r"^[a-z0-9-]*$")]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def as_utc(value: datetime) -> datetime:
+    """Timestamps are UTC; SQLite hands them back without a zone."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 T = TypeVar("T")
 
 
@@ -81,7 +89,7 @@ class AccountPublic(BaseModel):
     id: int
     name: str
     credits_balance: int
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class ApiKeyCreate(RequestBody):
@@ -93,8 +101,8 @@ class ApiKeyPublic(BaseModel):
     name: str
     prefix: str = Field(description="The visible start of the key, `igny8_<prefix>_…`")
     revoked: bool
-    created_at: datetime
-    last_used_at: datetime | None
+    created_at: UtcDatetime
+    last_used_at: UtcDatetime | None
 
 
 class ApiKeyCreated(BaseModel):
@@ -125,6 +133,24 @@ class WordPressPublic(BaseModel):
 
 
 class SiteCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Trail & Peak Running",
+                    "domain": "trailandpeak.example",
+                    "wordpress": {
+                        "url": "https://trailandpeak.example",
+                        "username": "editor",
+                        "app_password": "abcd efgh ijkl mnop qrst uvwx",
+                    },
+                    "auto_publish": False,
+                    "publish_status": "draft",
+                }
+            ]
+        }
+    )
+
     name: Name
     domain: Domain | None = None
     wordpress: WordPressConnection | None = None
@@ -150,7 +176,7 @@ class SitePublic(BaseModel):
     auto_publish: bool
     publish_status: str
     active_run_id: str | None = Field(None, description="The site's running or paused run")
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 StageKey = Short
@@ -158,6 +184,20 @@ StageKey = Short
 
 class AutomationUpdate(RequestBody):
     """Only the fields sent change. Stage keys are numbers ("4") or names ("generate_content")."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "stages": [1, 2, 3, 4, 5, 6, 7],
+                    "batch_sizes": {"generate_content": 5},
+                    "concurrency": {"4": 3},
+                    "auto_publish": True,
+                    "publish_status": "draft",
+                }
+            ]
+        }
+    )
 
     enabled: bool | None = None
     stages: list[Annotated[int, Field(ge=1, le=7)]] | None = Field(
@@ -190,6 +230,21 @@ class AutomationPublic(BaseModel):
 class KeywordIn(RequestBody):
     """One keyword. Values are checked row by row: a bad row is reported, not fatal."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "keyword": "best trail running shoes",
+                    "volume": 18100,
+                    "difficulty": 48,
+                    "cpc": 2.61,
+                    "intent": "commercial",
+                    "country": "US",
+                }
+            ]
+        }
+    )
+
     keyword: Str1000
     volume: int | None = None
     difficulty: int | None = None
@@ -209,127 +264,3 @@ class ImportResult(BaseModel):
     duplicates_existing: int
     rejected: list[RejectedRow] = Field(description="The first 1,000 rejected rows")
     rejected_total: int = 0
-
-
-class KeywordPublic(BaseModel):
-    id: int
-    text: str
-    volume: int
-    difficulty: int
-    cpc: float
-    intent: str
-    country: str | None
-    disabled: bool
-    status: str
-    cluster_id: int | None
-    created_at: datetime
-
-
-class ClusterPublic(BaseModel):
-    id: int
-    name: str
-    description: str
-    intent: str
-    keywords_count: int
-    volume: int
-    status: str
-    provider: str
-    created_at: datetime
-
-
-class IdeaPublic(BaseModel):
-    id: int
-    cluster_id: int
-    title: str
-    description: str
-    outline: list[dict[str, Any]]
-    content_type: str
-    content_structure: str
-    target_word_count: int
-    primary_keyword: str
-    keywords: list[str]
-    status: str
-    provider: str
-    created_at: datetime
-
-
-class TaskPublic(BaseModel):
-    id: int
-    cluster_id: int
-    idea_id: int
-    title: str
-    description: str
-    outline: list[dict[str, Any]]
-    content_type: str
-    content_structure: str
-    target_word_count: int
-    primary_keyword: str
-    keywords: list[str]
-    status: str
-    created_at: datetime
-
-
-# --- content and images ---------------------------------------------------------------------
-
-
-class ContentSummary(BaseModel):
-    """An article in a list (the HTML body only comes with GET /content/{id})."""
-
-    id: int
-    site_id: int
-    task_id: int | None
-    cluster_id: int | None
-    title: str
-    slug: str
-    meta_title: str
-    meta_description: str
-    primary_keyword: str
-    word_count: int
-    content_type: str
-    content_structure: str
-    source: str
-    status: str
-    external_id: int | None
-    external_url: str | None
-    published_at: datetime | None
-    provider: str
-    created_at: datetime
-    updated_at: datetime
-
-
-class ContentPublic(ContentSummary):
-    content_html: str
-    excerpt: str
-    secondary_keywords: list[str]
-    tags: list[str]
-    categories: list[str]
-
-
-class ContentUpdate(RequestBody):
-    """Editorial changes. Status moves only along allowed transitions (see the 409 message);
-    `published` is reached by publishing, not by editing."""
-
-    title: Title | None = None
-    content_html: Html | None = None
-    excerpt: Str5000 | None = None
-    meta_title: Str300 | None = None
-    meta_description: Str500 | None = None
-    slug: Slug | None = None
-    status: EditorialStatus | None = None
-
-
-class ImagePublic(BaseModel):
-    id: int
-    content_id: int
-    kind: str
-    position: int
-    prompt: str
-    alt_text: str
-    has_file: bool
-    file_url: str | None = Field(None, description="API path of the image file, when made")
-    width: int | None
-    height: int | None
-    external_media_id: int | None
-    external_url: str | None
-    provider: str
-    created_at: datetime

@@ -6,7 +6,7 @@ from core.errors import ConflictError
 from core.status import EditorialStatus as E
 from models import Content
 from models.base import utcnow
-from models.schemas import ContentUpdate
+from models.item_schemas import ContentUpdate
 from services.stages.writing import html_word_count
 
 # Moves an editor makes by hand. `published` is reached by publishing to WordPress only.

@@ -21,15 +21,8 @@ from api.pagination import contains, paginate
 from core.db import session_scope
 from core.errors import NotFoundError
 from models import Account, Content, Image
-from models.schemas import (
-    MAX_ID,
-    CleanStr,
-    ContentPublic,
-    ContentSummary,
-    ContentUpdate,
-    ImagePublic,
-    Page,
-)
+from models.item_schemas import ContentPublic, ContentSummary, ContentUpdate, ImagePublic
+from models.schemas import MAX_ID, CleanStr, Page
 from services.editorial import edit_content
 
 router = APIRouter(tags=["content"])

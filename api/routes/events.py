@@ -49,6 +49,7 @@ async def stream_run_events(
     account_id = account.id
     assert account_id is not None
     run = get_run(session, run_id, account_id)
+    session.close()  # a stream may last hours: it must not hold a connection
     first_id = _next_id(last_event_id)
 
     async def stream() -> AsyncIterator[ServerSentEvent]:

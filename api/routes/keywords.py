@@ -11,8 +11,10 @@ from api.deps import CurrentAccount, PageDep, SessionDep, SiteId, get_site_or_40
 from api.pagination import contains, paginate
 from core.db import session_scope
 from models import Keyword
-from models.schemas import MAX_ID, CleanStr, ImportResult, KeywordIn, KeywordPublic, Page
-from services.keyword_import import import_csv, import_keywords, normalize_keyword
+from models.item_schemas import KeywordPublic
+from models.schemas import MAX_ID, CleanStr, ImportResult, KeywordIn, Page
+from services.keyword_import import import_csv, import_keywords
+from services.keyword_rows import normalize_keyword
 
 router = APIRouter(prefix="/sites/{site_id}/keywords", tags=["keywords"])
 MAX_JSON_KEYWORDS = 10_000

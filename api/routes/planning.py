@@ -10,7 +10,8 @@ from sqlmodel import col, select
 from api.deps import CurrentAccount, PageDep, SessionDep, SiteId, get_site_or_404
 from api.pagination import contains, paginate
 from models import Cluster, ContentIdea, Task
-from models.schemas import MAX_ID, CleanStr, ClusterPublic, IdeaPublic, Page, TaskPublic
+from models.item_schemas import ClusterPublic, IdeaPublic, TaskPublic
+from models.schemas import MAX_ID, CleanStr, Page
 
 router = APIRouter(prefix="/sites/{site_id}", tags=["planning"])
 

@@ -45,8 +45,12 @@ ManualStageName = Literal[tuple(STAGES[s].name for s in MANUAL_AI_STAGES)]  # ty
 
 
 def _run(session: Session, account: Account, run_id: str) -> AutomationRun:
+    """The caller's run. The request's session is closed after: what follows waits on Temporal,
+    and must not hold a database connection (or SQLite read transaction) meanwhile."""
     assert account.id is not None
-    return svc.get_run(session, run_id, account.id)
+    run = svc.get_run(session, run_id, account.id)
+    session.close()
+    return run
 
 
 @router.post("/sites/{site_id}/runs", status_code=202, response_model=RunStarted)
@@ -61,6 +65,7 @@ async def start_run(
     """Start an automation run of the site; 409 while the site already has an active run."""
     site = get_site_or_404(session, account, site_id)
     assert site.id is not None and account.id is not None
+    session.close()  # no connection held while Temporal answers
     run_id = await svc.start_run(
         client,
         settings,
@@ -136,6 +141,7 @@ async def start_manual_ai_run(
             f"{len(unknown)} of the ids are not {kind}s of site {site.id}",
             details={"invalid_ids": unknown},
         )
+    session.close()  # no connection held while Temporal answers
     run_id = await svc.start_run(
         client,
         settings,

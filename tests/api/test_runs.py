@@ -8,11 +8,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from temporalio.client import Client
 
 from core.db import session_scope
 from models import AutomationRun, Keyword
+from services import progress_feed
 from tests.api.conftest import Tenant, count
 from tests.api.live import EventReader, FailingProvider, TokenProvider, serve
 from worker import build_worker
@@ -240,3 +242,41 @@ async def test_retry_after_the_run_ended_starts_a_new_run_for_the_failed_items(
         assert again["status"] == "completed" and stage(again, 4)["completed"] == 1
     for bad in ({"stage": 0}, {"item_ids": ["x"]}, {"item_ids": [0]}, {"stage": "four"}):
         assert (await api.post(f"/runs/{run_id}/retry", headers=h, json=bad)).status_code == 422
+
+
+async def test_event_stream_stops_polling_when_the_client_goes(
+    app: FastAPI, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = f"ghost-{tenant.site_id}"  # a run row without a workflow: polled forever if left
+    with session_scope() as s:
+        s.add(
+            AutomationRun(
+                id=run_id, account_id=tenant.account_id, site_id=tenant.site_id, status="running"
+            )
+        )
+    calls = 0
+    original = progress_feed.current_progress
+
+    async def counting(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(progress_feed, "current_progress", counting)
+    async with serve(app) as base:
+        async with (
+            httpx.AsyncClient(timeout=10) as http,
+            http.stream("GET", f"{base}/runs/{run_id}/events", headers=tenant.headers) as r,
+        ):
+            async for line in r.aiter_lines():
+                if line.startswith("data:"):
+                    break
+        await asyncio.sleep(0.6)
+        seen = calls
+        await asyncio.sleep(1.2)
+        assert calls == seen >= 1, "no polling after the client left"
+    with session_scope() as s:
+        row = s.get(AutomationRun, run_id)
+        assert row is not None
+        row.status = "cancelled"
+        s.add(row)

@@ -59,12 +59,23 @@ async def test_operator_sets_up_an_account_and_imports_keywords(cli_env: None, t
     with session_scope() as s:
         found = authenticate(s, account["api_key"])
         assert found is not None and found[0].credits_balance == 7
-    site = as_json(await igny8("sites", "create", "Blog", "--account", str(account["account_id"]),
-                               "--domain", "blog.example", "--json"))
+    site = as_json(
+        await igny8(
+            "sites",
+            "create",
+            "Blog",
+            "--account",
+            str(account["account_id"]),
+            "--domain",
+            "blog.example",
+            "--json",
+        )
+    )
     listed = await igny8("sites", "list", "--account", str(account["account_id"]), "--json")
     assert [s["id"] for s in json.loads(listed.stdout)] == [site["id"]]
-    result = as_json(await igny8("keywords", "import", str(SAMPLE), "--site", str(site["id"]),
-                                 "--json"))
+    result = as_json(
+        await igny8("keywords", "import", str(SAMPLE), "--site", str(site["id"]), "--json")
+    )
     assert result["created"] == count(Keyword, site_id=site["id"]) > 300
     again = await igny8("keywords", "import", str(SAMPLE), "--site", str(site["id"]))
     assert "already on the site" in again.stdout
@@ -77,22 +88,29 @@ async def test_operator_sets_up_an_account_and_imports_keywords(cli_env: None, t
     assert missing.exit_code == 1 and "Site 999999 not found" in missing.stderr
     top = ["credits", "top-up", "--account", str(account["account_id"]), "100", "--key", "k1"]
     assert as_json(await igny8(*top, "--json")) == {
-        "account_id": account["account_id"], "balance": 107, "applied": True
+        "account_id": account["account_id"],
+        "balance": 107,
+        "applied": True,
     }
     assert as_json(await igny8(*top, "--json"))["applied"] is False
 
 
 async def test_runs_start_watch_and_steer(client: Client, task_queue: str, cli_env: None):
     account = as_json(await igny8("accounts", "create", "Runner", "--credits", "100000", "--json"))
-    site = as_json(await igny8("sites", "create", "Run blog", "--account",
-                               str(account["account_id"]), "--json"))
+    site = as_json(
+        await igny8(
+            "sites", "create", "Run blog", "--account", str(account["account_id"]), "--json"
+        )
+    )
     await igny8("keywords", "import", str(SAMPLE), "--site", str(site["id"]))
     provider = TokenProvider()
     provider.release(10_000)
-    async with build_worker(client, get_settings(), task_queue,
-                            provider_for_account=lambda _: provider):
-        watched = await igny8("runs", "start", "--site", str(site["id"]), "--stages", "1,2",
-                              "--watch")
+    async with build_worker(
+        client, get_settings(), task_queue, provider_for_account=lambda _: provider
+    ):
+        watched = await igny8(
+            "runs", "start", "--site", str(site["id"]), "--stages", "1,2", "--watch"
+        )
         assert watched.exit_code == 0, (watched.stdout, watched.stderr)
         assert "completed" in watched.stdout and "keywords mapped into" in watched.stdout
         with session_scope() as s:
@@ -104,10 +122,12 @@ async def test_runs_start_watch_and_steer(client: Client, task_queue: str, cli_e
         assert paused.exit_code == 1 and "has ended" in paused.stderr
 
         slow = TokenProvider()  # holds every article until released
-    async with build_worker(client, get_settings(), task_queue,
-                            provider_for_account=lambda _: slow):
-        started = as_json(await igny8("runs", "start", "--site", str(site["id"]), "--stages",
-                                      "3,4", "--json"))
+    async with build_worker(
+        client, get_settings(), task_queue, provider_for_account=lambda _: slow
+    ):
+        started = as_json(
+            await igny8("runs", "start", "--site", str(site["id"]), "--stages", "3,4", "--json")
+        )
         cancelled = await igny8("runs", "cancel", started["run_id"])
         slow.release(10_000)
         assert cancelled.exit_code == 0, cancelled.stderr

@@ -1,0 +1,132 @@
+"""The API's views of what the stages make (keywords, clusters, ideas, tasks, articles,
+images), and the one editable item: an article."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from core.status import EditorialStatus
+from models.schemas import Html, RequestBody, Slug, Str300, Str500, Str5000, Title, UtcDatetime
+
+
+class KeywordPublic(BaseModel):
+    id: int
+    text: str
+    volume: int
+    difficulty: int
+    cpc: float
+    intent: str
+    country: str | None
+    disabled: bool
+    status: str
+    cluster_id: int | None
+    created_at: UtcDatetime
+
+
+class ClusterPublic(BaseModel):
+    id: int
+    name: str
+    description: str
+    intent: str
+    keywords_count: int
+    volume: int
+    status: str
+    provider: str
+    created_at: UtcDatetime
+
+
+class IdeaPublic(BaseModel):
+    id: int
+    cluster_id: int
+    title: str
+    description: str
+    outline: list[dict[str, Any]]
+    content_type: str
+    content_structure: str
+    target_word_count: int
+    primary_keyword: str
+    keywords: list[str]
+    status: str
+    provider: str
+    created_at: UtcDatetime
+
+
+class TaskPublic(BaseModel):
+    id: int
+    cluster_id: int
+    idea_id: int
+    title: str
+    description: str
+    outline: list[dict[str, Any]]
+    content_type: str
+    content_structure: str
+    target_word_count: int
+    primary_keyword: str
+    keywords: list[str]
+    status: str
+    created_at: UtcDatetime
+
+
+class ContentSummary(BaseModel):
+    """An article in a list (the HTML body only comes with GET /content/{id})."""
+
+    id: int
+    site_id: int
+    task_id: int | None
+    cluster_id: int | None
+    title: str
+    slug: str
+    meta_title: str
+    meta_description: str
+    primary_keyword: str
+    word_count: int
+    content_type: str
+    content_structure: str
+    source: str
+    status: str
+    external_id: int | None
+    external_url: str | None
+    published_at: UtcDatetime | None
+    provider: str
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class ContentPublic(ContentSummary):
+    content_html: str
+    excerpt: str
+    secondary_keywords: list[str]
+    tags: list[str]
+    categories: list[str]
+
+
+class ContentUpdate(RequestBody):
+    """Editorial changes. Status moves only along allowed transitions (see the 409 message);
+    `published` is reached by publishing, not by editing."""
+
+    title: Title | None = None
+    content_html: Html | None = None
+    excerpt: Str5000 | None = None
+    meta_title: Str300 | None = None
+    meta_description: Str500 | None = None
+    slug: Slug | None = None
+    status: EditorialStatus | None = None
+
+
+class ImagePublic(BaseModel):
+    id: int
+    content_id: int
+    kind: str
+    position: int
+    prompt: str
+    alt_text: str
+    has_file: bool
+    file_url: str | None = Field(None, description="API path of the image file, when made")
+    width: int | None
+    height: int | None
+    external_media_id: int | None
+    external_url: str | None
+    provider: str
+    created_at: UtcDatetime
