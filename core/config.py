@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     retry_initial_seconds: float = Field(2.0, alias="IGNY8_RETRY_INITIAL_SECONDS")
     retry_maximum_seconds: float = Field(120.0, alias="IGNY8_RETRY_MAXIMUM_SECONDS")
     retry_maximum_attempts: int = Field(10, alias="IGNY8_RETRY_MAXIMUM_ATTEMPTS")
+    # Open signup (POST /api/v1/accounts); turn off where accounts are made by operators.
+    allow_signup: bool = Field(True, alias="IGNY8_ALLOW_SIGNUP")
     signup_credits: int = Field(10_000, alias="IGNY8_SIGNUP_CREDITS")
     # Credits per item, by stage name, overriding core.stages defaults, e.g.
     # IGNY8_CREDIT_COSTS='{"generate_content": 40}'.

@@ -1,8 +1,8 @@
 """SQLModel tables (imported here so `SQLModel.metadata` knows every one of them)."""
 
 from models.automation import AutomationConfig, AutomationRun, StageItem
-from models.credits import AIUsage, CreditTransaction
 from models.content import Content, ContentTaxonomy, ContentTaxonomyLink, Image
+from models.credits import AIUsage, CreditTransaction
 from models.planning import Cluster, ContentIdea, Keyword, Task
 from models.prompts import PromptOverride
 from models.tenancy import Account, ApiKey, Sector, Site

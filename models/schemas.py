@@ -182,6 +182,13 @@ class SitePublic(BaseModel):
 StageKey = Short
 
 
+class ScheduleSettings(RequestBody):
+    cron: str = Field(max_length=200, description="e.g. '0 6 * * 1' (Mondays 06:00) or @daily")
+    timezone: str | None = Field(
+        None, max_length=64, description="IANA time zone, e.g. Europe/Berlin (default: kept/UTC)"
+    )
+
+
 class AutomationUpdate(RequestBody):
     """Only the fields sent change. Stage keys are numbers ("4") or names ("generate_content")."""
 
@@ -194,6 +201,7 @@ class AutomationUpdate(RequestBody):
                     "concurrency": {"4": 3},
                     "auto_publish": True,
                     "publish_status": "draft",
+                    "schedule": {"cron": "0 6 * * 1", "timezone": "Europe/Berlin"},
                 }
             ]
         }
@@ -211,6 +219,9 @@ class AutomationUpdate(RequestBody):
     )
     auto_publish: bool | None = None
     publish_status: Literal["draft", "publish"] | None = None
+    schedule: ScheduleSettings | None = Field(
+        None, description="A recurring campaign (a Temporal Schedule); null removes it"
+    )
 
 
 class AutomationPublic(BaseModel):

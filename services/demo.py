@@ -10,6 +10,7 @@ from sqlmodel import func, select
 from core.db import session_scope
 from models import Account, AutomationConfig, Keyword, Site
 from services import credits
+from services.keyword_rows import normalize_keyword
 
 SAMPLE_KEYWORDS = Path(__file__).resolve().parents[1] / "data" / "sample_keywords.csv"
 DEMO_ACCOUNT = "igny8 demo agency"
@@ -51,7 +52,7 @@ def create_demo_site(keywords: int | None = None, balance: int = 1_000_000) -> t
                     account_id=account.id,
                     site_id=site.id,
                     text=r["keyword"].strip(),
-                    normalized=" ".join(r["keyword"].lower().split()),
+                    normalized=normalize_keyword(r["keyword"]),
                     volume=int(r["volume"] or 0),
                     difficulty=int(r["difficulty"] or 0),
                     cpc=float(r["cpc"] or 0),

@@ -29,6 +29,7 @@ from models.schemas import (
     WordPressPublic,
 )
 from services.runs import active_run
+from services.schedule_spec import configure as configure_schedule
 
 
 def get_site(session: Session, account_id: int, site_id: int) -> Site:
@@ -163,7 +164,8 @@ def automation_config(session: Session, site: Site) -> AutomationConfig:
 
 
 def update_automation(session: Session, site: Site, body: AutomationUpdate) -> AutomationConfig:
-    """Apply the fields that were sent (not committed). Schedules are set elsewhere."""
+    """Apply the fields that were sent (not committed); the caller then syncs the schedule
+    (services.schedules.sync_after_automation_change)."""
     config = automation_config(session, site)
     sent = body.model_fields_set
     if "enabled" in sent and body.enabled is not None:
@@ -178,6 +180,11 @@ def update_automation(session: Session, site: Site, body: AutomationUpdate) -> A
         site.auto_publish = body.auto_publish
     if "publish_status" in sent and body.publish_status is not None:
         site.publish_status = body.publish_status
+    if "schedule" in sent:  # validated here (422), applied to Temporal by the caller
+        schedule = body.schedule
+        configure_schedule(
+            config, schedule.cron if schedule else None, schedule.timezone if schedule else None
+        )
     config.updated_at = utcnow()
     session.add(config)
     session.add(site)

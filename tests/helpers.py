@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from services.ai.local import LocalProvider
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -18,6 +17,8 @@ from core.db import session_scope
 from core.errors import ValidationError
 from models import Account, Keyword, Site
 from services import credits
+from services.ai.local import LocalProvider
+from services.keyword_rows import normalize_keyword
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_keywords.csv"
 
@@ -42,7 +43,7 @@ def seed_site(keywords: int = 60, balance: int = 1_000_000, name: str = "Test") 
                     account_id=account.id,
                     site_id=site.id,
                     text=r["keyword"],
-                    normalized=r["keyword"].lower(),
+                    normalized=normalize_keyword(r["keyword"]),
                     volume=int(r["volume"]),
                     difficulty=int(r["difficulty"]),
                     cpc=float(r["cpc"] or 0),

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
-from api.deps import CurrentAccount, PageDep, SessionDep, SiteId, get_site_or_404
+from api.deps import (
+    CurrentAccount,
+    PageDep,
+    SessionDep,
+    SettingsDep,
+    SiteId,
+    get_site_or_404,
+    get_temporal,
+)
 from api.pagination import contains, paginate
 from core.db import session_scope
 from models import Site
@@ -20,7 +29,10 @@ from models.schemas import (
     SitePublic,
     SiteUpdate,
 )
+from services import schedules
 from services import sites as svc
+
+log = logging.getLogger("igny8.api")
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 
@@ -66,10 +78,18 @@ def update_site(site_id: SiteId, body: SiteUpdate, account: CurrentAccount) -> S
 
 
 @router.delete("/{site_id}", status_code=204, response_class=Response)
-def delete_site(site_id: SiteId, account: CurrentAccount) -> Response:
-    """Delete the site and everything below it; 409 while it has an active run."""
+async def delete_site(site_id: SiteId, account: CurrentAccount, request: Request) -> Response:
+    """Delete the site and everything below it (and its schedule); 409 while it has an
+    active run."""
     with session_scope() as session:
-        svc.delete_site(session, get_site_or_404(session, account, site_id))
+        site = get_site_or_404(session, account, site_id)
+        had_schedule = bool(svc.automation_config(session, site).schedule_cron)
+        svc.delete_site(session, site)
+    if had_schedule:
+        try:
+            await schedules.remove_schedule(await get_temporal(request), site_id)
+        except Exception:  # Temporal away: `igny8 schedules sync` removes it later
+            log.warning("schedule of deleted site %s left behind", site_id)
     return Response(status_code=204)
 
 
@@ -83,12 +103,22 @@ def read_automation(
 
 
 @router.put("/{site_id}/automation", response_model=AutomationPublic)
-def update_automation(
-    site_id: SiteId, body: AutomationUpdate, account: CurrentAccount
+async def update_automation(
+    site_id: SiteId,
+    body: AutomationUpdate,
+    account: CurrentAccount,
+    request: Request,
+    settings: SettingsDep,
 ) -> AutomationPublic:
-    """Set the automation settings sent (fields left out keep their value)."""
+    """Set the automation settings sent (fields left out keep their value). A `schedule`
+    creates or updates the site's Temporal Schedule (null removes it); the schedule follows
+    the stages, batch sizes and concurrency set here."""
     with session_scope() as session:
         site = get_site_or_404(session, account, site_id)
         config = svc.update_automation(session, site, body)
         session.flush()
-        return svc.automation_public(site, config)
+        answer = svc.automation_public(site, config)
+        has_schedule = bool(config.schedule_cron)
+    if has_schedule or "schedule" in body.model_fields_set:
+        await schedules.sync_after_automation_change(await get_temporal(request), settings, site_id)
+    return answer

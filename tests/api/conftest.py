@@ -56,6 +56,7 @@ def app(client: Client, task_queue: str) -> FastAPI:
     """The API with its runs on this test's task queue and the session's Temporal client."""
     application = create_app(get_settings().model_copy(update={"task_queue": task_queue}))
     application.dependency_overrides[get_temporal] = lambda: client
+    application.state.temporal = client  # for routes that need Temporal only sometimes
     return application
 
 

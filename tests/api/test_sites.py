@@ -4,6 +4,7 @@ automation settings, delete with everything below it."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlmodel import select
 
 from core.crypto import decrypt
@@ -135,3 +136,30 @@ async def test_delete_cascades_and_refuses_while_a_run_is_active(
     with session_scope() as s:
         assert s.exec(select(Site).where(Site.id == tenant.site_id)).first() is None
     assert (await api.get(f"/sites/{tenant.site_id}", headers=tenant.headers)).status_code == 404
+
+
+async def test_automation_schedule_is_created_updated_and_removed(api, tenant, other, client):
+    """PUT /sites/{id}/automation with a schedule makes the site's Temporal Schedule."""
+    from temporalio.service import RPCError
+
+    from services.schedule_spec import schedule_id
+    from services.schedules import describe_schedule
+
+    url = f"/sites/{tenant.site_id}/automation"
+    body = {"schedule": {"cron": "0 6 * * 1", "timezone": "Europe/Berlin"}, "stages": [1, 2, 3]}
+    answer = await api.put(url, json=body, headers=tenant.headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["schedule"]["cron"] == "0 6 * * 1"
+    info = await describe_schedule(client, tenant.site_id)
+    assert info.registered and info.timezone == "Europe/Berlin"
+    bad = await api.put(url, json={"schedule": {"cron": "61 * * * *"}}, headers=tenant.headers)
+    assert bad.status_code == 422
+    assert (await api.put(url, json=body, headers=other.headers)).status_code == 404
+    gone = await api.put(url, json={"schedule": None}, headers=tenant.headers)
+    assert gone.status_code == 200 and gone.json()["schedule"] is None
+    assert not (await describe_schedule(client, tenant.site_id)).registered
+    assert (await api.put(url, json=body, headers=tenant.headers)).status_code == 200
+    deleted = await api.delete(f"/sites/{tenant.site_id}", headers=tenant.headers)
+    assert deleted.status_code == 204
+    with pytest.raises(RPCError):  # the schedule went with its site
+        await client.get_schedule_handle(schedule_id(tenant.site_id)).describe()
