@@ -18,7 +18,7 @@ from core.db import get_engine
 from core.errors import NotFoundError
 from core.status import ACTIVE_RUN_STATUSES
 from models import AutomationRun
-from services.runs import read_progress
+from services.runs import read_progress, snapshot
 from workflows.contracts import RunProgress
 
 QUERY_TIMEOUT_SECONDS = 5.0
@@ -33,22 +33,6 @@ def load_run(run_id: str, account_id: int | None = None) -> AutomationRun:
     if run is None or (account_id is not None and run.account_id != account_id):
         raise NotFoundError(f"Run {run_id} not found")
     return run
-
-
-def snapshot(run: AutomationRun) -> RunProgress:
-    """The progress recorded in the database (the last snapshot the workflow wrote)."""
-    if run.progress:
-        return RunProgress.model_validate(run.progress)
-    return RunProgress(
-        run_id=run.id,
-        kind=run.kind,
-        site_id=run.site_id,
-        status=run.status,
-        current_stage=run.current_stage,
-        credits_used=run.credits_used,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-    )
 
 
 async def progress_of(

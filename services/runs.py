@@ -177,13 +177,8 @@ async def is_open(client: Client, run_id: str) -> bool:
     return desc.status == WorkflowExecutionStatus.RUNNING
 
 
-async def read_progress(client: Client, run: AutomationRun) -> RunProgress:
-    """Live progress from the workflow while it runs; the stored snapshot once it has ended."""
-    if run.status in ACTIVE_RUN_STATUSES:
-        try:
-            return await _handle(client, run.id).query(QUERY_PROGRESS, result_type=RunProgress)
-        except RPCError:
-            pass  # closed between the row read and the query: fall back to the snapshot
+def snapshot(run: AutomationRun) -> RunProgress:
+    """The progress recorded in the database (the last snapshot the workflow wrote)."""
     if run.progress:
         return RunProgress.model_validate(run.progress)
     return RunProgress(
@@ -196,6 +191,16 @@ async def read_progress(client: Client, run: AutomationRun) -> RunProgress:
         started_at=run.started_at,
         finished_at=run.finished_at,
     )
+
+
+async def read_progress(client: Client, run: AutomationRun) -> RunProgress:
+    """Live progress from the workflow while it runs; the stored snapshot once it has ended."""
+    if run.status in ACTIVE_RUN_STATUSES:
+        try:
+            return await _handle(client, run.id).query(QUERY_PROGRESS, result_type=RunProgress)
+        except RPCError:
+            pass  # closed between the row read and the query: fall back to the snapshot
+    return snapshot(run)
 
 
 async def pause_run(client: Client, run_id: str, mode: str = "drain") -> RunProgress:
