@@ -247,3 +247,22 @@ def ledger_keys(run_id: str) -> list[str]:
                 select(CreditTransaction.idempotency_key).where(CreditTransaction.run_id == run_id)
             ).all()
         )
+
+
+@pytest.mark.parametrize("after", [0.0, 0.2])
+async def test_cancel_right_after_start_is_recorded(client: Client, task_queue: str, after: float):
+    """A cancel that lands while the run records itself or plans still cleans up: the site is
+    free for the next run and the closed run still answers queries."""
+    site = seed_site(keywords=10)
+    async with build_worker(client, settings_for(task_queue), task_queue):
+        run_id = await start(client, task_queue, site)
+        await asyncio.sleep(after)
+        await runs.cancel_run(client, run_id)
+        with pytest.raises(WorkflowFailureError):
+            await client.get_workflow_handle(run_id).result()
+        answer = await progress(client, run_id)
+        assert answer.status == "cancelled"
+        with session_scope() as s:
+            assert s.get(AutomationRun, run_id).status == "cancelled"
+        next_run = await start(client, task_queue, site)  # the site is free again
+        await client.get_workflow_handle(next_run).result()
