@@ -14,7 +14,18 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.routes import accounts, content, credits, events, health, keywords, planning, runs, sites
+from api.routes import (
+    accounts,
+    content,
+    credits,
+    events,
+    health,
+    keywords,
+    planning,
+    prompts,
+    runs,
+    sites,
+)
 from core.config import Settings, get_settings
 from core.db import init_db
 from core.temporal import connect
@@ -54,6 +65,9 @@ TAGS = [
     {"name": "content", "description": "Articles and images; editorial changes."},
     {"name": "runs", "description": "Automation and manual AI runs: start, follow, steer."},
     {"name": "credits", "description": "Balance, ledger, top-ups."},
+    {"name": "prompts", "description": "The AI prompts, overridable per account."},
+    {"name": "wordpress", "description": "Connection test, publishing, import from WordPress."},
+    {"name": "schedules", "description": "Recurring campaigns (Temporal Schedules) per site."},
     {"name": "health", "description": "Is the API up, with its database and Temporal?"},
 ]
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -103,7 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
     v1 = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-    for module in (accounts, sites, keywords, planning, content, runs, events, credits):
+    for module in (accounts, sites, keywords, planning, content, runs, events, credits, prompts):
         v1.include_router(module.router)
     for name in OPTIONAL_ROUTERS:
         # Written alongside this module by other issues; the API works without them.
