@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from core.config import Settings
 from core.db import session_scope
@@ -168,13 +168,48 @@ def _handle(client: Client, run_id: str) -> WorkflowHandle[Any, Any]:
     return client.get_workflow_handle(run_id)
 
 
+# How a workflow that closed without recording its end (terminated from the UI, timed out,
+# failed) is written on its run row.
+_CLOSED_AS = {
+    WorkflowExecutionStatus.COMPLETED: RunStatus.COMPLETED,
+    WorkflowExecutionStatus.CANCELED: RunStatus.CANCELLED,
+    WorkflowExecutionStatus.TERMINATED: RunStatus.FAILED,
+    WorkflowExecutionStatus.TIMED_OUT: RunStatus.FAILED,
+    WorkflowExecutionStatus.FAILED: RunStatus.FAILED,
+}
+
+
 async def is_open(client: Client, run_id: str) -> bool:
-    """Whether the run's workflow is still running (queries and signals reach it)."""
+    """Whether the run's workflow is still running (queries and signals reach it). A run whose
+    workflow closed without recording it (e.g. terminated in the UI) is recorded now, so it no
+    longer blocks its site. Temporal being unreachable is an error, not "closed"."""
     try:
         desc = await _handle(client, run_id).describe()
-    except RPCError:
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        _record_closed(run_id, RunStatus.FAILED, "The run's workflow no longer exists")
         return False
-    return desc.status == WorkflowExecutionStatus.RUNNING
+    if desc.status == WorkflowExecutionStatus.RUNNING:
+        return True
+    final = _CLOSED_AS.get(desc.status, RunStatus.FAILED)  # type: ignore[arg-type]
+    _record_closed(run_id, final, f"The workflow ended as {desc.status.name.lower()}")  # type: ignore[union-attr]
+    return False
+
+
+def _record_closed(run_id: str, status: str, message: str) -> None:
+    """Write the end of a run whose workflow could not (only if the row still says active)."""
+    with session_scope() as session:
+        row = session.get(AutomationRun, run_id)
+        if row is None or row.status not in ACTIVE_RUN_STATUSES:
+            return
+        row.status = status
+        row.finished_at = datetime.now(UTC)
+        if status != RunStatus.COMPLETED:
+            row.error = {"error_type": "WorkflowClosed", "error_message": message}
+        if row.progress:
+            row.progress = {**row.progress, "status": status, "paused": False}
+        session.add(row)
 
 
 def snapshot(run: AutomationRun) -> RunProgress:
@@ -196,10 +231,13 @@ def snapshot(run: AutomationRun) -> RunProgress:
 async def read_progress(client: Client, run: AutomationRun) -> RunProgress:
     """Live progress from the workflow while it runs; the stored snapshot once it has ended."""
     if run.status in ACTIVE_RUN_STATUSES:
-        try:
-            return await _handle(client, run.id).query(QUERY_PROGRESS, result_type=RunProgress)
-        except RPCError:
-            pass  # closed between the row read and the query: fall back to the snapshot
+        if await is_open(client, run.id):
+            try:
+                return await _handle(client, run.id).query(QUERY_PROGRESS, result_type=RunProgress)
+            except RPCError:
+                pass  # closed between the check and the query
+        with session_scope() as session:  # the row as the closed workflow (or we) left it
+            run = session.get(AutomationRun, run.id) or run
     return snapshot(run)
 
 

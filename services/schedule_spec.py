@@ -88,7 +88,7 @@ def _cron_value(token: str, field: tuple[str, int, int, dict[str, int]], expr: s
     name, low, high, names = field
     if token.lower() in names:
         return names[token.lower()]
-    if not token.isdigit():
+    if not (token.isascii() and token.isdigit()):
         raise ValidationError(f"Cron expression {expr!r}: {name} {token!r} is not a number")
     value = int(token)
     if not low <= value <= high:
@@ -110,7 +110,7 @@ def validate_cron(expr: str) -> str:
     for part, field in zip(parts, CRON_FIELDS, strict=True):
         for item in part.split(","):
             base, slash, step = item.partition("/")
-            if slash and not (step.isdigit() and 1 <= int(step) <= field[2]):
+            if slash and not (step.isascii() and step.isdigit() and 1 <= int(step) <= field[2]):
                 raise ValidationError(f"Cron expression {expr!r}: bad step {item!r} ({field[0]})")
             if base == "*":
                 continue

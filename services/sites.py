@@ -146,7 +146,7 @@ def delete_site(session: Session, site: Site) -> None:
 
 def _stage_key(key: str) -> str:
     """'4' or 'generate_content' -> '4' (the stored form)."""
-    if key.isdigit() and int(key) in {int(s) for s in Stage}:
+    if key.isascii() and key.isdigit() and int(key) in {int(s) for s in Stage}:
         return str(int(key))
     if key in STAGE_BY_NAME:
         return str(int(STAGE_BY_NAME[key]))

@@ -266,3 +266,24 @@ async def test_cancel_right_after_start_is_recorded(client: Client, task_queue: 
             assert s.get(AutomationRun, run_id).status == "cancelled"
         next_run = await start(client, task_queue, site)  # the site is free again
         await client.get_workflow_handle(next_run).result()
+
+
+async def test_a_run_terminated_in_the_ui_is_recorded_and_frees_its_site(
+    client: Client, task_queue: str
+):
+    site = seed_site(keywords=20)
+    provider = ControlledProvider()
+    provider.delay["generate_article"] = 0.5
+    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+        run_id = await start(client, task_queue, site)
+        await wait_for(lambda: _stage_processing(client, run_id, 4))
+        await client.get_workflow_handle(run_id).terminate(reason="operator")
+        with session_scope() as s:
+            row = s.get(AutomationRun, run_id)
+        answer = await runs.read_progress(client, row)
+        assert answer.status == "failed"
+        with session_scope() as s:
+            row = s.get(AutomationRun, run_id)
+            assert row.status == "failed" and row.error["error_type"] == "WorkflowClosed"
+        next_run = await start(client, task_queue, site)  # the site is free again
+        await client.get_workflow_handle(next_run).result()

@@ -12,7 +12,7 @@ from api.deps import CurrentAccount, SessionDep
 from core.db import session_scope
 from core.errors import NotFoundError
 from models.prompts import PromptOverride
-from models.schemas import RequestBody
+from models.schemas import CleanStr, RequestBody
 from services.ai import prompts as svc
 
 router = APIRouter(prefix="/prompts", tags=["prompts"])
@@ -28,8 +28,10 @@ class PromptPublic(BaseModel):
 
 
 class PromptUpdate(RequestBody):
-    system: str = Field(min_length=1, max_length=20_000)
-    user: str = Field(min_length=1, max_length=50_000, description="May use the placeholders")
+    system: Annotated[CleanStr, Field(min_length=1, max_length=20_000)]
+    user: Annotated[
+        CleanStr, Field(min_length=1, max_length=50_000, description="May use the placeholders")
+    ]
 
 
 def _public(session, account_id: int, function: str) -> PromptPublic:  # type: ignore[no-untyped-def]

@@ -25,6 +25,7 @@ from core.errors import ConflictError, NotFoundError, ValidationError
 from core.temporal import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS
 from integrations.wordpress.diagnostics import ConnectionReport
 from models import Content
+from models.schemas import RequestBody
 from services.publishing import check_publishable
 from services.wp_connection import check_site_connection
 from workflows.wp_contracts import (
@@ -40,7 +41,7 @@ from workflows.wp_contracts import (
 router = APIRouter(tags=["wordpress"])
 
 
-class PublishRequest(BaseModel):
+class PublishRequest(RequestBody):
     """How to publish. `publish_at` waits on a durable timer; `future` also shows the post as
     scheduled in WordPress meanwhile (needs `publish_at` at least two minutes ahead to matter)."""
 
@@ -65,7 +66,7 @@ class PublishRequest(BaseModel):
         return self
 
 
-class SyncRequest(BaseModel):
+class SyncRequest(RequestBody):
     full: bool = Field(
         default=False, description="Import every post and flag the ones deleted since"
     )
