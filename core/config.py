@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     retry_maximum_attempts: int = Field(10, alias="IGNY8_RETRY_MAXIMUM_ATTEMPTS")
     # Open signup (POST /api/v1/accounts); turn off where accounts are made by operators.
     allow_signup: bool = Field(True, alias="IGNY8_ALLOW_SIGNUP")
+    # Whether an API key may top up its own account (POST /credits/top-up). On for the embedded
+    # default; in production turn it off and top up from billing or `igny8 credits top-up`.
+    allow_self_top_up: bool = Field(True, alias="IGNY8_ALLOW_SELF_TOP_UP")
     signup_credits: int = Field(10_000, alias="IGNY8_SIGNUP_CREDITS")
     # Credits per item, by stage name, overriding core.stages defaults, e.g.
     # IGNY8_CREDIT_COSTS='{"generate_content": 40}'.

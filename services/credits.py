@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from core.config import Settings
-from core.errors import InsufficientCreditsError, NotFoundError
+from core.errors import InsufficientCreditsError, NotFoundError, ValidationError
 from core.stages import STAGES, Stage
 from models import Account, CreditTransaction
+
+MAX_BALANCE = 2_000_000_000  # the balance column is a 32-bit integer on PostgreSQL
 
 
 def cost_per_item(stage: int, settings: Settings) -> int:
@@ -71,6 +73,8 @@ def _record(
             account = _locked_account(session, account_id)
             if not allow_negative and account.credits_balance + amount < 0:
                 raise InsufficientCreditsError(-amount, account.credits_balance)
+            if account.credits_balance + amount > MAX_BALANCE:
+                raise ValidationError(f"A balance cannot exceed {MAX_BALANCE:,} credits")
             account.credits_balance += amount
             tx = CreditTransaction(
                 account_id=account_id,

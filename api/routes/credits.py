@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from sqlmodel import col, select
 
-from api.deps import CurrentAccount, PageDep, SessionDep
+from api.deps import CurrentAccount, PageDep, SessionDep, SettingsDep
 from api.pagination import paginate
 from core.db import session_scope
 from models import CreditTransaction
@@ -43,11 +43,13 @@ def list_transactions(
 
 
 @router.post("/top-up", response_model=TopUpResult)
-def top_up(body: TopUpRequest, account: CurrentAccount) -> TopUpResult:
+def top_up(body: TopUpRequest, account: CurrentAccount, settings: SettingsDep) -> TopUpResult:
     """Add credits. Sending the same idempotency key again adds nothing (`applied: false`).
 
     A run paused for lack of credits continues after a top-up and `POST /runs/{id}/resume`."""
     assert account.id is not None
+    if not settings.allow_self_top_up:
+        raise HTTPException(403, "Top-ups through the API are turned off here; ask an operator")
     key = f"top-up:{account.id}:{body.idempotency_key}"
     with session_scope() as session:
         tx = credits.top_up(session, account.id, body.amount, key, reference="top up (API)")
