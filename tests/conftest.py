@@ -16,8 +16,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from core.config import get_settings
-from core.temporal import SEARCH_ATTRIBUTES
 from core.db import engine_for, init_db
+from core.temporal import SEARCH_ATTRIBUTES
 
 PG_ADMIN_URL = os.environ.get(
     "IGNY8_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -12,12 +12,15 @@ from services import runs
 from tests.helpers import seed_site as seed_keywords_site
 from tests.test_automation_run import settings_for
 from tests.test_wordpress_live import WP, FaultProxy, proxy, wordpress, wp_posts_with_marker  # noqa: F401
-from workflows.contracts import RunProgress
 from worker import build_worker
+from workflows.contracts import RunProgress
 
 
 async def test_run_with_auto_publish_puts_every_article_on_wordpress_once(
-    client: Client, task_queue: str, wordpress: WP, proxy: FaultProxy  # noqa: F811
+    client: Client,
+    task_queue: str,
+    wordpress: WP,  # noqa: F811  (the fixtures imported above)
+    proxy: FaultProxy,  # noqa: F811
 ) -> None:
     from core.crypto import encrypt
 
@@ -33,8 +36,9 @@ async def test_run_with_auto_publish_puts_every_article_on_wordpress_once(
     proxy.add_rule("POST", r"^/wp/v2/media$", "error", status=500)
     settings = settings_for(task_queue)
     async with build_worker(client, settings, task_queue):
-        run_id = await runs.start_run(client, settings, account_id=account_id, site_id=site_id,
-                                      trigger="api")
+        run_id = await runs.start_run(
+            client, settings, account_id=account_id, site_id=site_id, trigger="api"
+        )
         result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
     review = result.stages[6]
     with session_scope() as s:

@@ -17,8 +17,8 @@ from services import credits, runs
 from tests.fake_openai import FakeOpenAI
 from tests.helpers import count, seed_site
 from tests.test_automation_run import assert_matches_db
-from workflows.contracts import RunProgress
 from worker import build_worker
+from workflows.contracts import RunProgress
 
 
 @pytest.fixture
@@ -28,17 +28,26 @@ def fake() -> Iterator[FakeOpenAI]:
 
 
 def openai_settings(fake: FakeOpenAI, task_queue: str):  # type: ignore[no-untyped-def]
-    return get_settings().model_copy(update={
-        "task_queue": task_queue, "ai_provider": "openai", "openai_base_url": fake.base_url,
-        "openai_api_key": __import__("pydantic").SecretStr(fake.api_key),
-        "openai_timeout_seconds": 2.0,
-    })
+    return get_settings().model_copy(
+        update={
+            "task_queue": task_queue,
+            "ai_provider": "openai",
+            "openai_base_url": fake.base_url,
+            "openai_api_key": __import__("pydantic").SecretStr(fake.api_key),
+            "openai_timeout_seconds": 2.0,
+        }
+    )
 
 
 def ledger_total(run_id: str) -> int:
     with session_scope() as s:
-        return -int(s.exec(select(func.coalesce(func.sum(CreditTransaction.amount), 0))
-                           .where(CreditTransaction.run_id == run_id)).one())
+        return -int(
+            s.exec(
+                select(func.coalesce(func.sum(CreditTransaction.amount), 0)).where(
+                    CreditTransaction.run_id == run_id
+                )
+            ).one()
+        )
 
 
 async def test_full_run_on_openai_with_faults_charges_each_item_once(
@@ -54,8 +63,9 @@ async def test_full_run_on_openai_with_faults_charges_each_item_once(
     fake.inject("truncated", times=2)
     fake.inject("server_error", times=3, endpoint="images")
     async with build_worker(client, settings, task_queue):
-        run_id = await runs.start_run(client, settings, account_id=account_id, site_id=site_id,
-                                      trigger="api")
+        run_id = await runs.start_run(
+            client, settings, account_id=account_id, site_id=site_id, trigger="api"
+        )
         result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
     assert result.status == "completed"
     assert all(s.failed == 0 for s in result.stages)
@@ -71,8 +81,7 @@ async def test_full_run_on_openai_with_faults_charges_each_item_once(
     assert usage and all(u.provider == "openai" for u in usage)
     assert sum(u.tokens_in for u in usage) > 0
     # The ledger equals the cost of what was made: each item charged exactly once.
-    expected = sum(credits.cost_per_item(st.stage, settings) * st.completed
-                   for st in result.stages)
+    expected = sum(credits.cost_per_item(st.stage, settings) * st.completed for st in result.stages)
     assert ledger_total(run_id) == expected == result.credits_used
     assert_matches_db(result)
     assert any(r.fault == "rate_limit" for r in fake.requests)
@@ -83,10 +92,12 @@ async def test_permanent_refusal_fails_items_with_a_clear_error(
 ) -> None:
     account_id, site_id = seed_site(keywords=12)
     settings = openai_settings(fake, task_queue).model_copy(
-        update={"openai_api_key": __import__("pydantic").SecretStr("sk-wrong-key-000")})
+        update={"openai_api_key": __import__("pydantic").SecretStr("sk-wrong-key-000")}
+    )
     async with build_worker(client, settings, task_queue):
-        run_id = await runs.start_run(client, settings, account_id=account_id, site_id=site_id,
-                                      trigger="api")
+        run_id = await runs.start_run(
+            client, settings, account_id=account_id, site_id=site_id, trigger="api"
+        )
         result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
     stage1 = result.stages[0]
     assert stage1.failed == 12 and stage1.completed == 0

@@ -368,7 +368,6 @@ class AutomationRunWorkflow:
             self.inflight.pop(batch_no, None)
             self.flags.wake = True
 
-
     def _apply_batch(self, st: StageState, flight: InFlight, result: BatchResult) -> None:
         names = {i.id: i.name for i in flight.items}
         seen: set[int] = set()

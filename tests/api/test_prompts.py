@@ -25,6 +25,8 @@ async def test_prompt_override_is_per_account_and_resettable(api, tenant, other)
     unknown = await api.put("/prompts/nope", json=body, headers=tenant.headers)
     assert unknown.status_code == 422
     assert (await api.delete("/prompts/generate_content", headers=other.headers)).status_code == 404
-    assert (await api.delete("/prompts/generate_content", headers=tenant.headers)).status_code == 204
+    assert (
+        await api.delete("/prompts/generate_content", headers=tenant.headers)
+    ).status_code == 204
     listed = (await api.get("/prompts", headers=tenant.headers)).json()
     assert not next(p for p in listed if p["function"] == "generate_content")["overridden"]
