@@ -16,7 +16,7 @@ from core.errors import Igny8Error
 from core.stages import Stage
 from services import run_records
 from services.ai.base import AIProvider
-from services.stages import runner
+from services.stages import queue, runner
 from services.stages.base import StageContext
 from workflows.contracts import (
     BatchInput,
@@ -74,7 +74,7 @@ class StageActivities:
     @activity.defn
     def plan_stage(self, inp: PlanStageInput) -> PlanStageResult:
         """Queue the stage's items for this run and return the next pending window."""
-        return runner.plan_stage(
+        return queue.plan_stage(
             inp.run_id, inp.site_id, inp.stage, inp.window, inp.manual_item_ids, inp.first
         )
 
@@ -104,7 +104,7 @@ class StageActivities:
     @activity.defn
     def mark_items(self, inp: MarkItemsInput) -> SettledItems:
         """Settle items of a batch that ended without a result; answers their statuses."""
-        return runner.settle_items(inp)
+        return queue.settle_items(inp)
 
     @activity.defn
     def record_run(self, inp: RecordRunInput) -> RecordRunResult:
