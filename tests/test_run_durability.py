@@ -17,6 +17,7 @@ from core.db import session_scope
 from models import AutomationConfig, Content, CreditTransaction, Image, StageItem, Task
 from tests.helpers import count, seed_site, wait_for
 from tests.test_automation_run import assert_matches_db, progress, settings_for, start
+from tests.test_replay import _replay_chain
 from worker import build_worker
 from workflows.contracts import RunProgress
 
@@ -101,6 +102,7 @@ async def test_continue_as_new_keeps_counts_and_queues(client: Client, task_queu
         result = await handle.result()
     chain = [wf async for wf in client.list_workflows(f'WorkflowId = "{run_id}"')]
     assert len(chain) > 1, "the run continued as new"
+    assert await _replay_chain(client, run_id) == len(chain)  # every link replays
     assert result.status == "completed"
     assert result.stages[3].completed == count(Task, site_id=site_id)
     assert count(Content, site_id=site_id, status="review") == count(Task, site_id=site_id)
