@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -42,7 +43,7 @@ def build_worker(
     stage_activities = StageActivities(settings, provider_for_account or provider_factory(settings))
     wordpress = WordPressActivities()
     workflows: list[type] = [AutomationRunWorkflow, PublishContentWorkflow, WordPressSyncWorkflow]
-    activities: list[object] = [
+    activities: list[Callable[..., Any]] = [
         stage_activities.begin_run,
         stage_activities.plan_stage,
         stage_activities.process_batch,

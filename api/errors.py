@@ -97,7 +97,7 @@ def _request_validation(_: Request, exc: Exception) -> JSONResponse:
     ]
     first = details[0] if details else {"loc": [], "msg": "invalid request"}
     where = _location(tuple(first["loc"]))
-    message = f"Invalid request: {where}: {first['msg']}" if where else first["msg"]
+    message = f"Invalid request: {where}: {first['msg']}" if where else str(first["msg"])
     return error_response(422, "ValidationError", message, details)
 
 

@@ -27,7 +27,8 @@ def paginate(
     """Count every match, then read one page of them in a stable order."""
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     order = order_by if isinstance(order_by, tuple) else (order_by,)
-    rows = session.exec(query.order_by(*order).offset(page.offset).limit(page.limit)).all()
+    paged = query.order_by(*order).offset(page.offset).limit(page.limit)
+    rows = session.exec(paged).all()  # type: ignore[call-overload]
     to_public = convert or (lambda row: schema.model_validate(row, from_attributes=True))
     return Page[schema](  # type: ignore[valid-type]
         items=[to_public(r) for r in rows], total=int(total), limit=page.limit, offset=page.offset

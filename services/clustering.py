@@ -212,7 +212,7 @@ def _groups_from_labels(labels: np.ndarray) -> list[np.ndarray]:
     return sorted((g for g in np.split(order, cuts) if len(g)), key=lambda g: int(g[0]))
 
 
-def _centroids(matrix: Matrix, groups: Sequence[Sequence[int]]) -> Matrix:
+def _centroids(matrix: Matrix, groups: Sequence[Sequence[int] | np.ndarray]) -> Matrix:
     """Row-normalised mean vector of each group (a sparse groups×n product, never n×n)."""
     rows = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
     cols = np.concatenate([np.full(len(g), i) for i, g in enumerate(groups)])

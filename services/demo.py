@@ -29,6 +29,7 @@ def create_demo_site(keywords: int | None = None, balance: int = 1_000_000) -> t
             account = Account(name=DEMO_ACCOUNT)
             s.add(account)
             s.flush()
+        assert account.id is not None
         credits.top_up(
             s,
             account.id,
@@ -45,6 +46,7 @@ def create_demo_site(keywords: int | None = None, balance: int = 1_000_000) -> t
         )
         s.add(site)
         s.flush()
+        assert site.id is not None
         s.add(AutomationConfig(account_id=account.id, site_id=site.id))
         for r in rows:
             s.add(

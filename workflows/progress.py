@@ -62,6 +62,10 @@ def _stage_progress(st: StageState, flights: list[Flight], seconds_spent: float)
     return out
 
 
+def _seconds_since(start: datetime | None, now: datetime) -> float:
+    return (now - start).total_seconds() if start else 0.0
+
+
 def build_progress(
     run_id: str,
     inp: RunInput,
@@ -78,9 +82,7 @@ def build_progress(
             s.stages[number],
             [f for f in flights if f.stage == number],
             # Wall time in the stage: batches overlap, so their own durations would overcount.
-            (now - s.stages[number].started_at).total_seconds()
-            if s.stages[number].started_at
-            else 0.0,
+            _seconds_since(s.stages[number].started_at, now),
         )
         for number in s.stage_order
     ]

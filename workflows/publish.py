@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import TypedDict
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -22,6 +21,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from core.temporal import SA_STATUS
     from workflows.contracts import ErrorInfo, StageProgress
+    from workflows.options import ActivityOptions
     from workflows.wp_contracts import (
         ACT_CHECK_PUBLISHABLE,
         ACT_PUBLISH_CONTENT,
@@ -35,14 +35,6 @@ with workflow.unsafe.imports_passed_through():
         PublishStepInput,
         WpPostStatus,
     )
-
-
-class ActivityOptions(TypedDict, total=False):
-    """Keyword options of `workflow.execute_activity`, typed so they can be shared."""
-
-    start_to_close_timeout: timedelta
-    heartbeat_timeout: timedelta
-    retry_policy: RetryPolicy
 
 
 CHECK = ActivityOptions(

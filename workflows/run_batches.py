@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         SettledItems,
         StageState,
     )
+    from workflows.options import ActivityOptions
     from workflows.wp_contracts import (
         PUBLISH_WORKFLOW,
         PublishContentInput,
@@ -47,7 +48,7 @@ MAX_FAILED_KEPT = 100  # failures listed in the workflow's state; the database h
 RECENT_KEPT = 50
 PUBLISH_CONCURRENCY = 4
 # Short bookkeeping activities: retried until the database answers.
-SHORT = dict(
+SHORT = ActivityOptions(
     start_to_close_timeout=timedelta(minutes=2),
     retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)

@@ -120,7 +120,7 @@ def list_runs(
 @router.post("/sites/{site_id}/ai/{stage_name}", status_code=202, response_model=RunStarted)
 async def start_manual_ai_run(
     site_id: SiteId,
-    stage_name: Annotated[ManualStageName, Path(description="The stage to run on the items")],
+    stage_name: Annotated[ManualStageName, Path(description="The stage to run on the items")],  # type: ignore[valid-type]
     body: ManualRunRequest,
     session: SessionDep,
     account: CurrentAccount,

@@ -84,7 +84,7 @@ def _enqueue(
         ).all()
     )
     now = datetime.now(UTC)
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "run_id": run_id,
             "stage": stage,
@@ -146,7 +146,8 @@ def plan_stage(
             if not accepted and not rejected:
                 skip_message = "Nothing to do: no items chosen"
         elif first:
-            eligible = [(row[0], row[1]) for row in session.exec(service.eligible_query(site_id))]
+            query = service.eligible_query(site_id)
+            eligible = [(row[0], row[1]) for row in session.execute(query)]
             already = sum(_counts(session, run_id, stage).values())
             skip_message = service.skip_message(len(eligible)) if not already else None
             if skip_message is None:
@@ -212,7 +213,7 @@ def settle_items(inp: MarkItemsInput) -> SettledItems:
     """See MarkItemsInput. Completed items are never touched."""
     if inp.only_from_failed:
         return _requeue_failed(inp)
-    source = (GS.PROCESSING, GS.PENDING)
+    source: tuple[GS, ...] = (GS.PROCESSING, GS.PENDING)
     if inp.status != GS.PENDING:
         source = (GS.PROCESSING, GS.PENDING, GS.QUEUED)
     with session_scope() as session:
