@@ -63,7 +63,6 @@ class InFlight:
     stage: int
     items: list[ItemRef]
     task: asyncio.Task[None] | None = None
-    started: float = 0.0
     cancelled: bool = False
 
 
@@ -151,7 +150,7 @@ class BatchesMixin:
         while st.pending and len(self.inflight) < self._concurrency(stage):
             items, st.pending = st.pending[:size], st.pending[size:]
             self.s.batch_counter += 1
-            flight = InFlight(stage=stage, items=items, started=workflow.time())
+            flight = InFlight(stage=stage, items=items)
             self.inflight[self.s.batch_counter] = flight
             flight.task = asyncio.create_task(self._run_batch(self.s.batch_counter, flight))
 
