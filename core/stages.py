@@ -56,7 +56,3 @@ MANUAL_AI_STAGES = (
 )
 # In-article images per article (plus one featured image).
 MAX_IN_ARTICLE_IMAGES = 3
-
-
-def stage_name(stage: int) -> str:
-    return STAGES[Stage(stage)].name

@@ -6,6 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
@@ -288,8 +289,6 @@ def queue_page(
     base = select(StageItem).where(StageItem.run_id == run_id, StageItem.stage == stage)
     if status:
         base = base.where(StageItem.status == status)
-    from sqlalchemy import func
-
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
     rows = session.exec(base.order_by(col(StageItem.id)).offset(offset).limit(limit)).all()
     return StageQueuePage(

@@ -8,7 +8,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
-# The same rule the content stage counts words by (services/stages/writing.py).
+# How words are counted everywhere (the content stage's word_count uses visible_word_count).
 WORD_RE = re.compile(r"\b[\w'-]+\b")
 SENTENCES_PER_PARAGRAPH = 4
 _KEYWORD_LIST_MARKERS = ("at a glance", "key features", "key differences", "tips", "overview")

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from core.stages import MAX_IN_ARTICLE_IMAGES, Stage
 from core.status import ContentSource, EditorialStatus, IdeaStatus, ImageKind, TaskStatus
 from models import Content, ContentIdea, Image, Site, Task
+from services.ai.local_markup import visible_word_count
 from services.ai.schemas import AIResult, ArticleBrief, ImagePromptBrief, OutlineSection
 from services.stages.base import ItemWork, NothingToDo, StageContext, StageService
 
@@ -20,10 +21,11 @@ FEATURED_SIZE = (1200, 675)
 IN_ARTICLE_SIZE = (800, 450)
 
 
-class _TextCollector(HTMLParser):
+class _H2Collector(HTMLParser):
+    """The text of each <h2> of an article."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.parts: list[str] = []
         self.h2: list[str] = []
         self._in_h2 = False
 
@@ -37,20 +39,17 @@ class _TextCollector(HTMLParser):
             self._in_h2 = False
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
         if self._in_h2:
             self.h2[-1] += data
 
 
 def html_word_count(html: str) -> int:
-    """Words a reader sees (tags stripped)."""
-    collector = _TextCollector()
-    collector.feed(html)
-    return len(re.findall(r"\b[\w'-]+\b", " ".join(collector.parts)))
+    """Words a reader sees (tags stripped): the one counting rule, shared with the writer."""
+    return visible_word_count(html)
 
 
 def html_h2_headings(html: str) -> list[str]:
-    collector = _TextCollector()
+    collector = _H2Collector()
     collector.feed(html)
     return [h.strip() for h in collector.h2 if h.strip()]
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func
-from sqlmodel import select
 from temporalio.client import Client
 
 from api.deps import get_temporal
@@ -40,15 +37,6 @@ def make_tenant(name: str = "Tenant", credits: int = 10_000) -> Tenant:
         session.add(site)
         session.flush()
         return Tenant(account.id, site.id, key)  # type: ignore[arg-type]
-
-
-def count(table: Any, **where: Any) -> int:
-    """Rows of a table matching column == value filters."""
-    with session_scope() as session:
-        query = select(func.count()).select_from(table)
-        for column, value in where.items():
-            query = query.where(getattr(table, column) == value)
-        return int(session.exec(query).one())
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ from models import (
     StageItem,
     Task,
 )
-from tests.api.conftest import Tenant, count
+from tests.api.conftest import Tenant
+from tests.helpers import count
 
 OPEN_ROUTES = {("POST", "/api/v1/accounts"), ("GET", "/api/v1/healthz")}
 # A valid body for each route that takes one, so the answer is about the ids, not the body.

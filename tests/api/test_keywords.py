@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from models import Keyword
-from tests.api.conftest import Tenant, count
+from tests.api.conftest import Tenant
+from tests.helpers import count
 
 
 def upload(content: bytes, name: str = "keywords.csv") -> dict[str, tuple[str, bytes, str]]:

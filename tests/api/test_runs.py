@@ -15,8 +15,9 @@ from temporalio.client import Client
 from core.db import session_scope
 from models import AutomationRun, Keyword
 from services import progress_feed
-from tests.api.conftest import Tenant, count
+from tests.api.conftest import Tenant
 from tests.api.live import EventReader, FailingProvider, TokenProvider, serve
+from tests.helpers import count
 from worker import build_worker
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_keywords.csv"

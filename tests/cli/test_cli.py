@@ -19,8 +19,8 @@ from core.config import get_settings
 from core.db import session_scope
 from models import AutomationRun, Keyword
 from services.accounts import authenticate
-from tests.api.conftest import count
 from tests.api.live import TokenProvider
+from tests.helpers import count
 from worker import build_worker
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_keywords.csv"
