@@ -11,14 +11,7 @@ from temporalio import activity
 from temporalio.exceptions import CancelledError
 
 from activities.errors import to_application_error
-from core.config import Settings
-from core.errors import Igny8Error
-from core.stages import Stage
-from services import run_records
-from services.ai.base import AIProvider
-from services.stages import queue, runner
-from services.stages.base import StageContext
-from workflows.contracts import (
+from contracts.run import (
     BatchInput,
     BatchResult,
     BeginRunInput,
@@ -31,6 +24,13 @@ from workflows.contracts import (
     RunRef,
     SettledItems,
 )
+from contracts.stages import Stage
+from core.config import Settings
+from core.errors import Igny8Error
+from services import run_records
+from services.ai.base import AIProvider
+from services.stages import queue, runner
+from services.stages.base import StageContext
 
 
 class _Heartbeater:

@@ -19,11 +19,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import to_application_error
-from core.errors import Igny8Error, WordPressError
-from integrations.wordpress.diagnostics import ConnectionReport
-from integrations.wordpress.errors import WordPressUnavailableError
-from services import publishing, wp_connection, wp_sync
-from workflows.wp_contracts import (
+from contracts.wordpress import (
     ACT_CHECK_PUBLISHABLE,
     ACT_FINISH_SYNC,
     ACT_MARK_MISSING,
@@ -42,6 +38,10 @@ from workflows.wp_contracts import (
     SyncSinceInput,
     SyncSinceResult,
 )
+from core.errors import Igny8Error, WordPressError
+from integrations.wordpress.diagnostics import ConnectionReport
+from integrations.wordpress.errors import WordPressUnavailableError
+from services import publishing, wp_connection, wp_sync
 
 T = TypeVar("T")
 # Background heartbeat period: a slow WordPress request must not look like a dead worker.

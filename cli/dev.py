@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from contracts.run import RunProgress
 from core.config import Settings, get_settings
 from core.db import init_db
 from core.devserver import (
@@ -20,7 +21,6 @@ from core.devserver import (
     wait_for_server,
 )
 from core.temporal import connect
-from workflows.contracts import RunProgress
 
 console = Console()
 

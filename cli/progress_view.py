@@ -11,8 +11,8 @@ from rich.table import Table
 from rich.text import Text
 from temporalio.client import Client
 
+from contracts.run import RunProgress, StageProgress
 from services.progress_feed import follow_progress
-from workflows.contracts import RunProgress, StageProgress
 
 WATCH_INTERVAL_SECONDS = 0.5
 STATUS_STYLE = {

@@ -10,12 +10,12 @@ from sqlmodel import col, select
 
 from cli.common import JsonOpt, command, console, fail, print_json, reading, run, temporal
 from cli.progress_view import render_progress, watch_run
+from contracts.run import RunProgress
 from core.config import get_settings
 from models import AutomationRun, Site
 from services import run_control, runs
 from services.estimates import estimate_run
 from services.progress_feed import current_progress, follow_progress, load_run
-from workflows.contracts import RunProgress
 
 app = typer.Typer(help="Automation runs: start, watch, steer.", no_args_is_help=True)
 RunArg = Annotated[str, typer.Argument(help="The run's id")]

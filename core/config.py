@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     # default; in production turn it off and top up from billing or `igny8 credits top-up`.
     allow_self_top_up: bool = Field(True, alias="IGNY8_ALLOW_SELF_TOP_UP")
     signup_credits: int = Field(10_000, alias="IGNY8_SIGNUP_CREDITS")
-    # Credits per item, by stage name, overriding core.stages defaults, e.g.
+    # Credits per item, by stage name, overriding contracts.stages defaults, e.g.
     # IGNY8_CREDIT_COSTS='{"generate_content": 40}'.
     credit_costs: dict[str, int] = Field(default_factory=dict, alias="IGNY8_CREDIT_COSTS")
 

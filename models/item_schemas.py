@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from core.status import EditorialStatus
+from contracts.status import EditorialStatus
 from models.schemas import Html, RequestBody, Slug, Str300, Str500, Str5000, Title, UtcDatetime
 
 

@@ -1,5 +1,5 @@
 """The HTTP API's bodies for runs, estimates and credits. Run progress itself is
-`workflows.contracts.RunProgress` (DESIGN §5), returned as is."""
+`contracts.run.RunProgress` (DESIGN §5), returned as is."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from contracts.run import RunProgress
 from models.schemas import MAX_ID, Id, RequestBody, Short, UtcDatetime
-from workflows.contracts import RunProgress
 
 StageNo = Annotated[int, Field(ge=1, le=7)]
 MAX_MANUAL_IDS = 1000

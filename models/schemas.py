@@ -12,7 +12,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from core.status import PublishStatus
+from contracts.status import PublishStatus
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL: a larger one cannot exist
 MAX_PAGE = 500

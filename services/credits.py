@@ -11,9 +11,9 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from contracts.stages import STAGES, Stage
 from core.config import Settings
 from core.errors import InsufficientCreditsError, NotFoundError, ValidationError
-from core.stages import STAGES, Stage
 from models import Account, CreditTransaction
 
 MAX_BALANCE = 2_000_000_000  # the balance column is a 32-bit integer on PostgreSQL

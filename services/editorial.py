@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from contracts.status import EditorialStatus as E
 from core.errors import ConflictError
-from core.status import EditorialStatus as E
 from models import Content
 from models.base import utcnow
 from models.item_schemas import ContentUpdate

@@ -7,8 +7,14 @@ import math
 
 from sqlmodel import Session
 
+from contracts.stages import (
+    ALL_STAGES,
+    MAX_IN_ARTICLE_IMAGES,
+    MIN_KEYWORDS_TO_CLUSTER,
+    STAGES,
+    Stage,
+)
 from core.config import Settings
-from core.stages import ALL_STAGES, MAX_IN_ARTICLE_IMAGES, MIN_KEYWORDS_TO_CLUSTER, STAGES, Stage
 from models.run_schemas import RunEstimate, StageEstimate
 from services import credits
 from services.stages.registry import eligible_count

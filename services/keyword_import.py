@@ -17,8 +17,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from contracts.status import KeywordStatus
 from core.errors import ValidationError
-from core.status import KeywordStatus
 from models import Keyword, Site
 from models.base import utcnow
 from models.schemas import ImportResult, KeywordIn, RejectedRow

@@ -9,8 +9,8 @@ import unicodedata
 from collections.abc import Iterator
 from typing import IO, Any
 
+from contracts.status import Intent
 from core.errors import ValidationError
-from core.status import Intent
 
 MAX_LINE_BYTES = 256 * 1024  # a keyword row is well under 1 KB; longer means not a CSV
 MAX_KEYWORD_LENGTH = 300

@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator
 from sqlmodel import Session
 from temporalio.client import Client, WorkflowQueryFailedError
 
+from contracts.run import RunProgress
+from contracts.status import ACTIVE_RUN_STATUSES
 from core.db import get_engine
 from core.errors import NotFoundError
-from core.status import ACTIVE_RUN_STATUSES
 from models import AutomationRun
 from services.runs import read_progress, snapshot
-from workflows.contracts import RunProgress
 
 QUERY_TIMEOUT_SECONDS = 5.0
 log = logging.getLogger("igny8.progress")

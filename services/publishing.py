@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from contracts.status import EditorialStatus, ImageKind, PublishStatus
 from core.config import get_settings
 from core.db import get_engine, session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
-from core.status import EditorialStatus, ImageKind, PublishStatus
 from integrations.wordpress.client import Term, WordPressClient
 from integrations.wordpress.errors import WordPressNotFoundError, WordPressRejectedError, wp_code
 from models import Content, ContentTaxonomy, ContentTaxonomyLink, Image, Site

@@ -9,13 +9,13 @@ from typing import TypeVar
 
 from temporalio.client import Client
 
+from contracts.run import PauseMode, RetryResult, RunProgress
+from contracts.status import ACTIVE_RUN_STATUSES
 from core.config import Settings
 from core.errors import ConflictError
-from core.status import ACTIVE_RUN_STATUSES
 from models import AutomationRun
 from services import runs
 from services.progress_feed import load_run, progress_of
-from workflows.contracts import PauseMode, RetryResult, RunProgress
 
 # How long a steering call waits for the workflow to answer (a worker must be polling).
 STEER_TIMEOUT_SECONDS = 10.0

@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, update
 
+from contracts.run import BeginRunInput, BeginRunResult, RecordRunInput
+from contracts.status import GenerationStatus as GS
+from contracts.status import RunStatus
 from core.db import session_scope
 from core.errors import ConflictError
-from core.status import GenerationStatus as GS
-from core.status import RunStatus
 from models import AutomationRun, Site, StageItem
 from services import credits
 from services.runs import insert_run_row
-from workflows.contracts import BeginRunInput, BeginRunResult, RecordRunInput
 
 
 def begin_run(inp: BeginRunInput) -> BeginRunResult:

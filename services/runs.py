@@ -13,14 +13,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.config import Settings
-from core.db import session_scope
-from core.errors import ConflictError, NotFoundError, ValidationError
-from core.stages import ALL_STAGES, STAGES, Stage
-from core.status import ACTIVE_RUN_STATUSES, GenerationStatus, RunStatus
-from core.temporal import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS
-from models import AutomationConfig, AutomationRun, StageItem
-from workflows.contracts import (
+from contracts.run import (
     AUTOMATION_WORKFLOW,
     QUERY_PROGRESS,
     UPDATE_PAUSE,
@@ -37,6 +30,13 @@ from workflows.contracts import (
     RunProgress,
     StageQueuePage,
 )
+from contracts.stages import ALL_STAGES, STAGES, Stage
+from contracts.status import ACTIVE_RUN_STATUSES, GenerationStatus, RunStatus
+from core.config import Settings
+from core.db import session_scope
+from core.errors import ConflictError, NotFoundError, ValidationError
+from core.temporal import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS
+from models import AutomationConfig, AutomationRun, StageItem
 
 
 def new_run_id(site_id: int, manual_stage: int | None = None) -> str:

@@ -32,10 +32,11 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
+from contracts.run import AUTOMATION_WORKFLOW, RunInput
+from contracts.status import RunStatus, RunTrigger
 from core.config import Settings
 from core.db import session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
-from core.status import RunStatus, RunTrigger
 from core.temporal import SA_ACCOUNT, SA_SITE
 from models import AutomationConfig, Site
 from models.base import utcnow
@@ -48,7 +49,6 @@ from services.schedule_spec import (
     schedule_id,
     workflow_id_prefix,
 )
-from workflows.contracts import AUTOMATION_WORKFLOW, RunInput
 
 # A run missed while Temporal was down starts late only within this window (the default is a
 # year: a server back after a week would start a stale campaign).

@@ -8,8 +8,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
+from contracts.stages import STAGE_BY_NAME, Stage
 from core.errors import ConflictError, NotFoundError, ValidationError
-from core.stages import STAGE_BY_NAME, Stage
 from models import (
     AutomationConfig,
     AutomationRun,

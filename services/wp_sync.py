@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from contracts.status import ContentSource, EditorialStatus
 from core.db import get_engine, session_scope
-from core.status import ContentSource, EditorialStatus
 from integrations.wordpress.client import Term, WordPressClient
 from models import Content, ContentTaxonomy, Site
 from models.base import utcnow

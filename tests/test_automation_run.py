@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import col, select
 from temporalio.client import Client, WorkflowFailureError
 
+from contracts.run import RunProgress, StageQueueInput, StageQueuePage
 from core.config import get_settings
 from core.db import session_scope
 from core.errors import ConflictError
@@ -26,7 +27,6 @@ from models import (
 from services import credits, runs
 from tests.helpers import ControlledProvider, count, seed_site, wait_for
 from worker import build_worker
-from workflows.contracts import RunProgress, StageQueueInput, StageQueuePage
 
 
 def settings_for(task_queue: str):  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import select
 from temporalio.client import Client
 
+from contracts.run import RunProgress
 from core.db import session_scope
 from models import Content, Image, Site
 from services import runs
@@ -13,7 +14,6 @@ from tests.helpers import seed_site as seed_keywords_site
 from tests.test_automation_run import settings_for
 from tests.test_wordpress_live import WP, FaultProxy, proxy, wordpress, wp_posts_with_marker  # noqa: F401
 from worker import build_worker
-from workflows.contracts import RunProgress
 
 
 async def test_run_with_auto_publish_puts_every_article_on_wordpress_once(

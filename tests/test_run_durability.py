@@ -13,13 +13,13 @@ from sqlalchemy import func
 from sqlmodel import select
 from temporalio.client import Client
 
+from contracts.run import RunProgress
 from core.db import session_scope
 from models import AutomationConfig, Content, CreditTransaction, Image, StageItem, Task
 from tests.helpers import count, seed_site, wait_for
 from tests.test_automation_run import assert_matches_db, progress, settings_for, start
 from tests.test_replay import _replay_chain
 from worker import build_worker
-from workflows.contracts import RunProgress
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import select
 from temporalio.client import Client
 
+from contracts.run import RunProgress
 from core.config import get_settings
 from core.db import session_scope
 from models import AIUsage, Cluster, Content, ContentIdea, CreditTransaction, Image, Task
@@ -18,7 +19,6 @@ from tests.fake_openai import FakeOpenAI
 from tests.helpers import count, seed_site
 from tests.test_automation_run import assert_matches_db
 from worker import build_worker
-from workflows.contracts import RunProgress
 
 
 @pytest.fixture

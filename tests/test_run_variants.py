@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlmodel import select
 from temporalio.client import Client
 
+from contracts.run import ManualSelection, RunProgress
 from core.db import session_scope
 from models import Cluster, Content, CreditTransaction, Keyword, Task
 from services import credits, runs
 from tests.helpers import count, seed_site, wait_for
 from tests.test_automation_run import _settled, assert_matches_db, settings_for, start
 from worker import build_worker
-from workflows.contracts import ManualSelection, RunProgress
 
 
 async def test_too_few_keywords_skip_every_stage_without_charge(client: Client, task_queue: str):

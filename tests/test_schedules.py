@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from api.deps import get_temporal
 from api.main import create_app
+from contracts.run import RunInput, RunProgress
 from core.config import Settings, get_settings
 from core.db import session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
@@ -29,7 +30,6 @@ from services.schedule_spec import schedule_id
 from tests.conftest import temporal_cli_path
 from tests.helpers import ControlledProvider, seed_site, wait_for
 from worker import build_worker
-from workflows.contracts import RunInput, RunProgress
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")

@@ -32,6 +32,16 @@ from temporalio.worker import Worker
 from activities.wordpress import WordPressActivities
 from api.deps import get_temporal
 from api.main import create_app
+from contracts.wordpress import (
+    PublishContentInput,
+    PublishProgress,
+    PublishResult,
+    SyncProgress,
+    SyncResult,
+    WordPressSyncInput,
+    publish_workflow_id,
+    sync_workflow_id,
+)
 from core.config import get_settings
 from core.crypto import encrypt
 from core.db import session_scope
@@ -44,16 +54,6 @@ from services.wp_markup import post_marker
 from services.wp_sync import SYNC_OVERLAP
 from tests.conftest import temporal_cli_path
 from workflows.publish import PublishContentWorkflow
-from workflows.wp_contracts import (
-    PublishContentInput,
-    PublishProgress,
-    PublishResult,
-    SyncProgress,
-    SyncResult,
-    WordPressSyncInput,
-    publish_workflow_id,
-    sync_workflow_id,
-)
 from workflows.wp_sync import WordPressSyncWorkflow
 
 REPO = Path(__file__).resolve().parents[1]

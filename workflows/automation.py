@@ -17,10 +17,8 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from activities.stages import StageActivities
-    from core.messages import done_message, failed_suffix
-    from core.stages import STAGES, Stage
-    from core.temporal import SA_STAGE, SA_STATUS
-    from workflows.contracts import (
+    from contracts.messages import done_message, failed_suffix
+    from contracts.run import (
         UPDATE_PAUSE,
         UPDATE_RESUME,
         UPDATE_RETRY_FAILED,
@@ -40,6 +38,8 @@ with workflow.unsafe.imports_passed_through():
         StageQueuePage,
         StageState,
     )
+    from contracts.stages import STAGES, Stage
+    from core.temporal import SA_STAGE, SA_STATUS
     from workflows.progress import build_progress, current_details, queue_page
     from workflows.run_batches import SHORT, BatchesMixin, Flags, InFlight
 

@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from core.messages import running_message
-from core.stages import STAGES, Stage
-from workflows.contracts import (
+from contracts.messages import running_message
+from contracts.run import (
     QueueItem,
     RunInput,
     RunProgress,
@@ -19,6 +18,7 @@ from workflows.contracts import (
     StageQueuePage,
     StageState,
 )
+from contracts.stages import STAGES, Stage
 
 
 class Flight(Protocol):

@@ -19,10 +19,8 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from core.temporal import SA_STATUS
-    from workflows.contracts import ErrorInfo, StageProgress
-    from workflows.options import ActivityOptions
-    from workflows.wp_contracts import (
+    from contracts.run import ErrorInfo, StageProgress
+    from contracts.wordpress import (
         ACT_CHECK_PUBLISHABLE,
         ACT_PUBLISH_CONTENT,
         PUBLISH_STAGE,
@@ -35,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
         PublishStepInput,
         WpPostStatus,
     )
+    from core.temporal import SA_STATUS
+    from workflows.options import ActivityOptions
 
 
 CHECK = ActivityOptions(

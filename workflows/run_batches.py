@@ -21,8 +21,7 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from activities.stages import StageActivities
-    from core.stages import STAGES, Stage
-    from workflows.contracts import (
+    from contracts.run import (
         BatchInput,
         BatchResult,
         ErrorInfo,
@@ -36,13 +35,14 @@ with workflow.unsafe.imports_passed_through():
         SettledItems,
         StageState,
     )
-    from workflows.options import ActivityOptions
-    from workflows.wp_contracts import (
+    from contracts.stages import STAGES, Stage
+    from contracts.wordpress import (
         PUBLISH_WORKFLOW,
         PublishContentInput,
         PublishResult,
         publish_workflow_id,
     )
+    from workflows.options import ActivityOptions
 
 MAX_FAILED_KEPT = 100  # failures listed in the workflow's state; the database has them all
 RECENT_KEPT = 50

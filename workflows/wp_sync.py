@@ -22,9 +22,8 @@ from temporalio.exceptions import (
 from workflows.publish import ActivityOptions
 
 with workflow.unsafe.imports_passed_through():
-    from core.temporal import SA_STATUS
-    from workflows.contracts import ErrorInfo, StageProgress
-    from workflows.wp_contracts import (
+    from contracts.run import ErrorInfo, StageProgress
+    from contracts.wordpress import (
         ACT_FINISH_SYNC,
         ACT_MARK_MISSING,
         ACT_SYNC_PAGE,
@@ -44,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         SyncState,
         WordPressSyncInput,
     )
+    from core.temporal import SA_STATUS
 
 RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),

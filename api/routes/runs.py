@@ -18,8 +18,9 @@ from api.deps import (
     get_site_or_404,
 )
 from api.pagination import paginate
+from contracts.run import ManualSelection, RunProgress, StageQueuePage
+from contracts.stages import MANUAL_AI_STAGES, STAGE_BY_NAME, STAGES
 from core.errors import ValidationError
-from core.stages import MANUAL_AI_STAGES, STAGE_BY_NAME, STAGES
 from models import Account, AutomationRun
 from models.run_schemas import (
     EstimateRequest,
@@ -38,7 +39,6 @@ from services import runs as svc
 from services.estimates import estimate_run
 from services.progress_feed import progress_of
 from services.stages.registry import service_for
-from workflows.contracts import ManualSelection, RunProgress, StageQueuePage
 
 router = APIRouter(tags=["runs"])
 ManualStageName = Literal[tuple(STAGES[s].name for s in MANUAL_AI_STAGES)]  # type: ignore[valid-type]

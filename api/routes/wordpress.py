@@ -21,14 +21,7 @@ from api.deps import (
     TemporalDep,
     get_site_or_404,
 )
-from core.errors import ConflictError, NotFoundError, ValidationError
-from core.temporal import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS
-from integrations.wordpress.diagnostics import ConnectionReport
-from models import Content
-from models.schemas import RequestBody
-from services.publishing import check_publishable
-from services.wp_connection import check_site_connection
-from workflows.wp_contracts import (
+from contracts.wordpress import (
     PUBLISH_WORKFLOW,
     SYNC_WORKFLOW,
     PublishContentInput,
@@ -37,6 +30,13 @@ from workflows.wp_contracts import (
     publish_workflow_id,
     sync_workflow_id,
 )
+from core.errors import ConflictError, NotFoundError, ValidationError
+from core.temporal import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS
+from integrations.wordpress.diagnostics import ConnectionReport
+from models import Content
+from models.schemas import RequestBody
+from services.publishing import check_publishable
+from services.wp_connection import check_site_connection
 
 router = APIRouter(tags=["wordpress"])
 

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, select
 
+from contracts.stages import STAGES, Stage
 from core.errors import ValidationError
-from core.stages import STAGES, Stage
 from models.base import utcnow
 from models.prompts import PromptOverride
 from services.ai.schemas import ArticleBrief, ClusterBrief, ImagePromptBrief, OutlineSection

@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
+from contracts.stages import STAGES, Stage, StageInfo
 from core.config import Settings
-from core.stages import STAGES, Stage, StageInfo
 from services.ai.base import AIProvider
 from services.ai.schemas import AIResult
 

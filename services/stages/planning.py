@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from core.messages import plural
-from core.stages import MIN_KEYWORDS_TO_CLUSTER, Stage
-from core.status import ClusterStatus, IdeaStatus, KeywordStatus, TaskStatus
+from contracts.messages import plural
+from contracts.stages import MIN_KEYWORDS_TO_CLUSTER, Stage
+from contracts.status import ClusterStatus, IdeaStatus, KeywordStatus, TaskStatus
 from models import Cluster, ContentIdea, Keyword, Site, Task
 from services.ai.schemas import AIResult, ClusterBrief, ExistingCluster, KeywordInput
 from services.stages.base import ItemWork, NothingToDo, StageContext, StageService

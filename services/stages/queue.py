@@ -9,12 +9,7 @@ import pydantic
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from core.db import session_scope
-from core.errors import Igny8Error
-from core.status import GenerationStatus as GS
-from models import StageItem
-from services.stages.registry import service_for
-from workflows.contracts import (
+from contracts.run import (
     ErrorInfo,
     FailedItem,
     ItemRef,
@@ -22,6 +17,11 @@ from workflows.contracts import (
     PlanStageResult,
     SettledItems,
 )
+from contracts.status import GenerationStatus as GS
+from core.db import session_scope
+from core.errors import Igny8Error
+from models import StageItem
+from services.stages.registry import service_for
 
 MAX_NAME = 120
 ERROR_KEPT = 300  # characters of an error message carried in workflow payloads

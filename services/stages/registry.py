@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from core.stages import Stage
+from contracts.stages import Stage
 from services.stages.base import StageService
 from services.stages.planning import ClusterKeywords, GenerateIdeas, QueueIdeas
 from services.stages.writing import (

@@ -13,16 +13,16 @@ from datetime import UTC, datetime
 import pydantic
 from sqlmodel import Session, col, select
 
+from contracts.run import BatchResult, ErrorInfo, ItemOutcome
+from contracts.status import GenerationStatus as GS
 from core.db import session_scope
 from core.errors import Igny8Error, InsufficientCreditsError
-from core.status import GenerationStatus as GS
 from models import AIUsage, StageItem
 from services import credits
 from services.ai.schemas import AIResult
 from services.stages.base import NothingToDo, StageContext
 from services.stages.queue import error_info, set_status
 from services.stages.registry import service_for
-from workflows.contracts import BatchResult, ErrorInfo, ItemOutcome
 
 
 class BatchCancelled(Exception):  # noqa: N818

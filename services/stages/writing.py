@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from core.stages import MAX_IN_ARTICLE_IMAGES, Stage
-from core.status import ContentSource, EditorialStatus, IdeaStatus, ImageKind, TaskStatus
+from contracts.stages import MAX_IN_ARTICLE_IMAGES, Stage
+from contracts.status import ContentSource, EditorialStatus, IdeaStatus, ImageKind, TaskStatus
 from models import Content, ContentIdea, Image, Site, Task
 from services.ai.local_markup import visible_word_count
 from services.ai.schemas import AIResult, ArticleBrief, ImagePromptBrief, OutlineSection

@@ -3,7 +3,7 @@ Pure functions (the workflow uses them), defined once."""
 
 from __future__ import annotations
 
-from core.stages import Stage
+from contracts.stages import Stage
 
 
 def plural(count: int, word: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from core.stages import ALL_STAGES
+from contracts.stages import ALL_STAGES
 
 AUTOMATION_WORKFLOW = "AutomationRunWorkflow"
 # Handler names (the public contract with the API, the CLI and operators in the Temporal UI).

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from workflows.contracts import RunProgress
+from contracts.run import RunProgress
 
 PUBLISH_WORKFLOW = "PublishContentWorkflow"
 SYNC_WORKFLOW = "WordPressSyncWorkflow"
