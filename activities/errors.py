@@ -7,25 +7,33 @@ from datetime import timedelta
 import pydantic
 from temporalio.exceptions import ApplicationError
 
-from core.errors import AIProviderError, Igny8Error
+from core.errors import Igny8Error, WordPressError
 
 
 def to_application_error(exc: BaseException) -> ApplicationError:
     """Typed, classified: transient errors stay retryable (with Retry-After honoured),
-    permanent ones are non-retryable so the item fails at once."""
+    permanent ones are non-retryable so the item fails at once. The action a person should
+    take rides in the details (core/error_info.py reads it back)."""
     if isinstance(exc, Igny8Error):
-        delay = None
-        if isinstance(exc, AIProviderError) and exc.retry_after_seconds:
-            delay = timedelta(seconds=exc.retry_after_seconds)
+        wait = getattr(exc, "retry_after_seconds", None)
+        details: dict[str, object] = {"action": exc.action, "details": exc.details}
+        error_type = exc.error_type
+        if isinstance(exc, WordPressError):
+            # One Temporal type for WordPress failures; the precise kind rides along.
+            details.update(kind=type(exc).__name__, status_code=exc.status_code)
+            error_type = "WordPressError"
         return ApplicationError(
             exc.message,
-            {"action": exc.action, "details": exc.details},
-            type=exc.error_type,
+            details,
+            type=error_type,
             non_retryable=not exc.retryable,
-            next_retry_delay=delay,
+            next_retry_delay=timedelta(seconds=wait) if wait else None,
         )
     if isinstance(exc, pydantic.ValidationError):
         return ApplicationError(
-            f"Invalid output: {exc}", type="ValidationError", non_retryable=True
+            f"Invalid output: {exc}",
+            {"action": "fix_input"},
+            type="ValidationError",
+            non_retryable=True,
         )
     return ApplicationError(str(exc) or type(exc).__name__, type=type(exc).__name__)

@@ -7,18 +7,14 @@ in an input, a result or a log line. Every WordPress failure becomes an Applicat
 
 from __future__ import annotations
 
-import contextvars
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict
-from datetime import timedelta
 from typing import TypeVar
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.errors import to_application_error
+from activities.heartbeat import heartbeating
 from contracts.wordpress import (
     ACT_CHECK_PUBLISHABLE,
     ACT_FINISH_SYNC,
@@ -38,65 +34,20 @@ from contracts.wordpress import (
     SyncSinceInput,
     SyncSinceResult,
 )
-from core.errors import Igny8Error, WordPressError
+from core.errors import Igny8Error
 from integrations.wordpress.diagnostics import ConnectionReport
-from integrations.wordpress.errors import WordPressUnavailableError
 from services import publishing, wp_connection, wp_sync
 
 T = TypeVar("T")
-# Background heartbeat period: a slow WordPress request must not look like a dead worker.
+# Heartbeat period: a slow WordPress request must not look like a dead worker.
 HEARTBEAT_EVERY_SECONDS = 2.0
-
-
-def to_wordpress_application_error(exc: Igny8Error) -> ApplicationError:
-    """WordPress errors as one Temporal type; other domain errors as activities/errors maps."""
-    if not isinstance(exc, WordPressError):
-        return to_application_error(exc)
-    delay = None
-    if isinstance(exc, WordPressUnavailableError) and exc.retry_after_seconds:
-        delay = timedelta(seconds=exc.retry_after_seconds)  # honour Retry-After on 429/503
-    return ApplicationError(
-        exc.message,
-        {
-            "action": exc.action,
-            "kind": type(exc).__name__,
-            "status_code": exc.status_code,
-            "details": exc.details,
-        },
-        type="WordPressError",
-        non_retryable=not exc.retryable,
-        next_retry_delay=delay,
-    )
-
-
-@contextmanager
-def _heartbeating() -> Iterator[Callable[[str], None]]:
-    """Heartbeat from a side thread while the activity works; yields a `beat(message)`."""
-    last = {"details": ""}
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(HEARTBEAT_EVERY_SECONDS):
-            activity.heartbeat(last["details"])
-
-    thread = threading.Thread(target=contextvars.copy_context().run, args=(loop,), daemon=True)
-    thread.start()
-
-    def beat(message: str) -> None:
-        last["details"] = message
-        activity.heartbeat(message)
-
-    try:
-        yield beat
-    finally:
-        stop.set()
 
 
 def _mapped(call: Callable[[], T]) -> T:
     try:
         return call()
     except Igny8Error as exc:
-        raise to_wordpress_application_error(exc) from exc
+        raise to_application_error(exc) from exc
 
 
 class WordPressActivities:
@@ -124,7 +75,7 @@ class WordPressActivities:
     @activity.defn(name=ACT_PUBLISH_CONTENT)
     def publish_content(self, inp: PublishStepInput) -> PublishResult:
         """Upload images, set terms, create or update the post; every id stored on arrival."""
-        with _heartbeating() as beat:
+        with heartbeating(HEARTBEAT_EVERY_SECONDS) as beat:
             out = _mapped(
                 lambda: publishing.publish_content(
                     inp.account_id,
@@ -154,7 +105,7 @@ class WordPressActivities:
     @activity.defn(name=ACT_SYNC_PAGE)
     def sync_wordpress_page(self, inp: SyncPageInput) -> SyncPageResult:
         """Import one page of posts."""
-        with _heartbeating() as beat:
+        with heartbeating(HEARTBEAT_EVERY_SECONDS) as beat:
             beat(f"Importing page {inp.page}")
             out = _mapped(
                 lambda: wp_sync.sync_page(
@@ -171,7 +122,7 @@ class WordPressActivities:
     @activity.defn(name=ACT_MARK_MISSING)
     def mark_missing_wordpress_posts(self, inp: SiteRef) -> MarkMissingResult:
         """Flag content whose post disappeared from WordPress."""
-        with _heartbeating() as beat:
+        with heartbeating(HEARTBEAT_EVERY_SECONDS) as beat:
             missing, present = _mapped(
                 lambda: wp_sync.mark_missing_posts(inp.account_id, inp.site_id, self.factory, beat)
             )

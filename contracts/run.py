@@ -24,28 +24,57 @@ UPDATE_RETRY_FAILED = "retry_failed"
 QUERY_PROGRESS = "progress"
 QUERY_STAGE_QUEUE = "stage_queue"
 
+# Activity names: the workflow calls its activities by name, so it never imports their code.
+ACT_BEGIN_RUN = "begin_run"
+ACT_PLAN_STAGE = "plan_stage"
+ACT_PROCESS_BATCH = "process_batch"
+ACT_PROCESS_ITEM = "process_item"
+ACT_MARK_ITEMS = "mark_items"
+ACT_RECORD_RUN = "record_run"
+ACT_RELEASE_RUN_ITEMS = "release_run_items"
+
 PauseMode = Literal["drain", "immediate"]
+PAUSE_MODES: tuple[str, ...] = ("drain", "immediate")
 QueueStatus = Literal["pending", "processing", "completed", "failed"]
+# What a stage of a run is doing (StageProgress.status).
+StageStatus = Literal["pending", "running", "completed", "skipped", "failed", "cancelled"]
+STAGE_FINISHED: tuple[str, ...] = ("completed", "skipped", "failed", "cancelled")
 
 
 class RunOptions(BaseModel):
-    """How a run is shaped; the API fills it from the site's AutomationConfig."""
+    """How a run is shaped; the API fills it from the site's AutomationConfig and the settings."""
 
     stages: list[int] = Field(default_factory=lambda: list(ALL_STAGES))
     batch_sizes: dict[int, int] = Field(default_factory=dict)
     concurrency: dict[int, int] = Field(default_factory=dict)
+    # False (the default): each item moves on as soon as its stage is done with it, so stages
+    # overlap. True: a stage starts only once the one before it has finished.
+    strict_order: bool = False
+    # The task queue of the AI calls ("" = the run's own queue); its workers hold the provider's
+    # limits (calls in flight, calls per second) for every run together.
+    ai_task_queue: str = ""
     heartbeat_timeout_seconds: float = 30.0
-    # Backoff of a failed batch's retries (transient errors); Retry-After overrides it.
+    # How long one AI call may take (the client's timeout); an item's attempt is sized from it.
+    ai_call_timeout_seconds: float = 120.0
+    # Backoff between attempts (transient errors, with jitter); Retry-After overrides it.
     retry_initial_seconds: float = 2.0
     retry_maximum_seconds: float = 120.0
     retry_maximum_attempts: int = 10
 
 
 class ManualSelection(BaseModel):
-    """A manual AI run: one stage on items a user picked."""
+    """A manual AI run as asked for: one stage on items a user picked. Never a workflow input:
+    the ids are written to the run's queue in the database before the workflow starts."""
 
     stage: int
     item_ids: list[int]
+
+
+class ManualRun(BaseModel):
+    """What the workflow knows of a manual run: its stage and how many items were picked."""
+
+    stage: int
+    count: int = 0
 
 
 class RunInput(BaseModel):
@@ -55,7 +84,7 @@ class RunInput(BaseModel):
     site_id: int
     trigger: str = "api"
     options: RunOptions = Field(default_factory=RunOptions)
-    manual: ManualSelection | None = None
+    manual: ManualRun | None = None
     retry_of: str | None = None
     # Set by continue-as-new only: the run's state carried over intact.
     state: RunState | None = None
@@ -76,7 +105,7 @@ class RetryInput(BaseModel):
     """Which failed items to put back in their stage's queue (all of them by default)."""
 
     stage: int | None = None
-    item_ids: list[int] | None = None
+    item_ids: list[int] | None = Field(default=None, max_length=1000)
 
 
 class RetryResult(BaseModel):
@@ -108,7 +137,7 @@ class StageQueuePage(BaseModel):
     limit: int
     items: list[QueueItem]
     # False when the workflow only keeps a bounded sample for this status (completed items,
-    # failures past the first few hundred); the API's queue endpoint reads the full list.
+    # failures past the first hundred); the API's queue endpoint reads the full list.
     complete: bool = True
 
 
@@ -121,10 +150,23 @@ class ErrorInfo(BaseModel):
     action: Literal["retry", "top_up", "fix_input"] = "retry"
 
 
+class Cost(BaseModel):
+    """What AI calls spent: tokens and money (credits are counted apart, by the ledger)."""
+
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, other: Cost) -> None:
+        self.tokens_in += other.tokens_in
+        self.tokens_out += other.tokens_out
+        self.cost_usd = round(self.cost_usd + other.cost_usd, 8)
+
+
 class StageProgress(BaseModel):
     stage: int
     name: str
-    status: str  # pending | running | completed | skipped | cancelled
+    status: str  # pending | running | completed | skipped | failed | cancelled
     pending: int = 0
     processing: int = 0
     completed: int = 0
@@ -137,10 +179,13 @@ class StageProgress(BaseModel):
     items_processed: int = 0
     estimated_seconds_remaining: int | None = None
     error: ErrorInfo | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
 
 
 class RunProgress(BaseModel):
-    """The progress contract of DESIGN §5."""
+    """The progress contract: the run and each of its stages, as every reader sees it."""
 
     run_id: str
     kind: str = "automation"
@@ -151,7 +196,17 @@ class RunProgress(BaseModel):
     current_stage: int | None = None
     percentage: float = 0.0
     stages: list[StageProgress] = Field(default_factory=list)
+    # Auto-publish: the articles review approved, on their way to WordPress (queue 8).
+    publish: StageProgress | None = None
     credits_used: int = 0
+    # What the estimate said before the run (None: no estimate was made).
+    credits_estimated: int | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    failed_items: int = 0
+    # One line a person reads: "Completed with 3 failed items", "Failed in stage 1: ...".
+    summary: str = ""
     error: ErrorInfo | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -175,17 +230,25 @@ class FailedItem(BaseModel):
 
 
 class StageState(BaseModel):
+    """One stage of a run, as the workflow keeps it: counts from the database, a bounded
+    window of items loaded for dispatch, and bounded samples for the queue query."""
+
     stage: int
-    status: str = "pending"
-    planned: bool = False
+    status: StageStatus = "pending"
+    # The stage's queue has been filled once its upstream was done: nothing new will arrive.
+    planned_final: bool = False
+    planned_once: bool = False
+    # Upstream completed items since the last plan: planning may find new eligible items.
+    upstream_moved: bool = True
     total: int = 0  # items in this run's queue for the stage (the database's count)
-    pending: list[ItemRef] = Field(default_factory=list)  # loaded, not yet dispatched
-    pending_total: int = 0  # pending in the database, including those not loaded yet
+    unloaded: int = 0  # pending in the database, not yet loaded into the window
+    window: list[ItemRef] = Field(default_factory=list)  # loaded (queued), not yet dispatched
     completed: int = 0
-    failed: list[FailedItem] = Field(default_factory=list)  # first MAX_FAILED_KEPT
+    failed: list[FailedItem] = Field(default_factory=list)  # the first MAX_FAILED_KEPT
     failed_total: int = 0
-    recent_completed: list[ItemRef] = Field(default_factory=list)  # last few
+    recent_completed: list[ItemRef] = Field(default_factory=list)  # the last few
     result: dict[str, int] = Field(default_factory=dict)
+    cost: Cost = Field(default_factory=Cost)
     message: str = ""
     last_error: ErrorInfo | None = None
     started_at: datetime | None = None
@@ -195,17 +258,13 @@ class StageState(BaseModel):
 class RunState(BaseModel):
     begun: bool = False
     stage_order: list[int] = Field(default_factory=list)
-    position: int = 0
-    rewind_to: int | None = None
     stages: dict[int, StageState] = Field(default_factory=dict)
     paused: bool = False
     pause_reason: str | None = None
     credits_used: int = 0
+    credits_estimated: int | None = None
     error: ErrorInfo | None = None
     batch_counter: int = 0
-    continued: int = 0
-    # Articles stage 7 approved (auto-publish on), to publish once the stage is done.
-    to_publish: list[int] = Field(default_factory=list)
     started_at: datetime | None = None
 
 
@@ -230,6 +289,7 @@ class BeginRunInput(BaseModel):
 class BeginRunResult(BaseModel):
     accepted: bool
     reason: str | None = None  # why not (another active run)
+    credits_estimated: int | None = None
 
 
 class PlanStageInput(BaseModel):
@@ -237,19 +297,23 @@ class PlanStageInput(BaseModel):
     account_id: int
     site_id: int
     stage: int
-    window: int
-    manual_item_ids: list[int] | None = None
-    first: bool = True  # False: only load more pending items already enqueued
+    window: int  # the most items to load
+    manual: bool = False  # the queue was filled by the user's selection before the start
+    # Upstream is done: this plan is the stage's last chance to find items (and to skip).
+    final: bool = True
+    # Only articles with image prompts are reviewed while stage 5 is part of the run.
+    stages: list[int] = Field(default_factory=list)
 
 
 class PlanStageResult(BaseModel):
     total: int  # items in this run's queue for the stage
-    pending_total: int
     completed: int = 0
     failed: int = 0
-    items: list[ItemRef] = Field(default_factory=list)  # the next pending window
+    # Pending items in the database that this plan did not load (the window was full).
+    unloaded: int = 0
+    items: list[ItemRef] = Field(default_factory=list)  # the next window, now `queued`
     skip_message: str | None = None
-    # Items of a manual selection that are not eligible, failed at once with a reason.
+    # Items of a manual selection that are not eligible, failed at once with a reason (sample).
     rejected: list[FailedItem] = Field(default_factory=list)
 
 
@@ -259,15 +323,28 @@ class BatchInput(BaseModel):
     site_id: int
     stage: int
     batch_no: int
-    item_ids: list[int]
+    item_ids: list[int] = Field(max_length=5000)
+
+
+class ItemInput(BaseModel):
+    """One item of an AI stage: one AI call, retried on its own."""
+
+    run_id: str
+    account_id: int
+    site_id: int
+    stage: int
+    item_id: int
+    max_attempts: int = 10
 
 
 class ItemOutcome(BaseModel):
     id: int
-    status: Literal["completed", "failed", "requeued"]
+    status: Literal["completed", "failed"]
     result: dict[str, int] = Field(default_factory=dict)
     error: ErrorInfo | None = None
     attempts: int = 1
+    credits_charged: int = 0
+    cost: Cost = Field(default_factory=Cost)
 
 
 class BatchResult(BaseModel):
@@ -277,14 +354,21 @@ class BatchResult(BaseModel):
     insufficient_credits: ErrorInfo | None = None
 
 
+class ItemResult(BaseModel):
+    """What one item's activity ended with: an outcome, or no credits to start it."""
+
+    outcome: ItemOutcome | None = None
+    insufficient_credits: ErrorInfo | None = None
+
+
 class MarkItemsInput(BaseModel):
-    """Settle a batch's items after its activity ended without a result: `pending` puts back
-    those not finished (after a cancel), `failed` fails them (after the last retry), and with
+    """Settle items whose activity ended without a result: `pending` puts back those not
+    finished (after a cancel), `failed` fails them (after the last retry), and with
     `only_from_failed` failed items go back to pending (retry). Answers the items' statuses."""
 
     run_id: str
     stage: int
-    item_ids: list[int]
+    item_ids: list[int] = Field(default_factory=list, max_length=5000)
     status: str
     error: ErrorInfo | None = None
     only_from_failed: bool = False
@@ -297,8 +381,7 @@ class SettledItems(BaseModel):
     statuses: dict[str, list[int]] = Field(default_factory=dict)
     results: dict[int, dict[str, int]] = Field(default_factory=dict)
     errors: dict[int, ErrorInfo] = Field(default_factory=dict)  # of the failed ones
-    # A retry: the items this call moved from failed to pending (the first few, and how many).
-    changed: list[ItemRef] = Field(default_factory=list)
+    # A retry: how many items this call moved from failed to pending.
     changed_count: int = 0
 
 

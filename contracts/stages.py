@@ -44,6 +44,14 @@ STAGES: dict[Stage, StageInfo] = {
 
 STAGE_BY_NAME: dict[str, Stage] = {info.name: info.stage for info in STAGES.values()}
 ALL_STAGES: tuple[int, ...] = tuple(int(s) for s in Stage)
+FIRST_STAGE, LAST_STAGE = min(ALL_STAGES), max(ALL_STAGES)  # the bounds the API validates
+# Stages whose every item is one AI call, made by its own activity on the AI task queue.
+AI_ITEM_STAGES = (
+    Stage.GENERATE_IDEAS,
+    Stage.GENERATE_CONTENT,
+    Stage.GENERATE_IMAGE_PROMPTS,
+    Stage.GENERATE_IMAGES,
+)
 # Clustering a handful of keywords gives meaningless groups; the stage skips below this.
 MIN_KEYWORDS_TO_CLUSTER = 5
 # Stages a user may run by hand on chosen items (queue_ideas and review are not AI work).

@@ -50,7 +50,19 @@ class Settings(BaseSettings):
     heartbeat_timeout_seconds: float = Field(30.0, alias="IGNY8_HEARTBEAT_TIMEOUT_SECONDS")
     retry_initial_seconds: float = Field(2.0, alias="IGNY8_RETRY_INITIAL_SECONDS")
     retry_maximum_seconds: float = Field(120.0, alias="IGNY8_RETRY_MAXIMUM_SECONDS")
-    retry_maximum_attempts: int = Field(10, alias="IGNY8_RETRY_MAXIMUM_ATTEMPTS")
+    retry_maximum_attempts: int = Field(10, ge=1, alias="IGNY8_RETRY_MAXIMUM_ATTEMPTS")
+
+    # --- the AI provider's limits, held for every run and worker together --------------------
+    # AI calls are activities on their own task queue (default: "<IGNY8_TASK_QUEUE>-ai").
+    ai_task_queue_name: str | None = Field(None, alias="IGNY8_AI_TASK_QUEUE")
+    # Calls in flight per AI worker (async: one worker holds this many on one connection pool).
+    ai_max_in_flight: int = Field(64, ge=1, le=1000, alias="IGNY8_AI_MAX_IN_FLIGHT")
+    # Calls started per minute on the whole AI queue, enforced by the Temporal server across
+    # every worker (0: no limit). Set it to the provider plan's requests-per-minute.
+    ai_calls_per_minute: float = Field(0, ge=0, alias="IGNY8_AI_CALLS_PER_MINUTE")
+    # AI calls in flight per run and stage (the default of each site's concurrency): one site
+    # never takes every slot, so many runs at once all make progress.
+    ai_run_concurrency: int = Field(32, ge=1, le=1000, alias="IGNY8_AI_RUN_CONCURRENCY")
     # Open signup (POST /api/v1/accounts); turn off where accounts are made by operators.
     allow_signup: bool = Field(True, alias="IGNY8_ALLOW_SIGNUP")
     # Whether an API key may top up its own account (POST /credits/top-up). On for the embedded
@@ -72,6 +84,10 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
+
+    @property
+    def ai_task_queue(self) -> str:
+        return self.ai_task_queue_name or f"{self.task_queue}-ai"
 
     @property
     def images_dir(self) -> Path:

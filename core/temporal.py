@@ -1,20 +1,14 @@
-"""Temporal client factory and the search attributes every run carries."""
+"""The Temporal client factory (and, for its callers, the search attribute keys)."""
 
 from __future__ import annotations
 
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from core.config import Settings
+from core.search_attributes import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS, SEARCH_ATTRIBUTES
 
-# Registered on the dev server at start-up (core/devserver.py) so an operator can filter runs,
-# e.g. `Igny8SiteId = 12 AND Igny8Status = "paused"`.
-SA_ACCOUNT = SearchAttributeKey.for_int("Igny8AccountId")
-SA_SITE = SearchAttributeKey.for_int("Igny8SiteId")
-SA_STAGE = SearchAttributeKey.for_keyword("Igny8Stage")
-SA_STATUS = SearchAttributeKey.for_keyword("Igny8Status")
-SEARCH_ATTRIBUTES = (SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS)
+__all__ = ["SA_ACCOUNT", "SA_SITE", "SA_STAGE", "SA_STATUS", "SEARCH_ATTRIBUTES", "connect"]
 
 
 async def connect(settings: Settings) -> Client:

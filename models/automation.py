@@ -25,7 +25,10 @@ class AutomationConfig(SQLModel, table=True):
     enabled: bool = True
     stages: list[int] = json_list_field()  # empty = all seven
     batch_sizes: dict[str, int] = json_dict_field()  # stage number (as text) -> batch size
-    concurrency: dict[str, int] = json_dict_field()  # stage number (as text) -> batches in flight
+    # Stage number (as text) -> batches in flight; for AI stages, AI calls in flight.
+    concurrency: dict[str, int] = json_dict_field()
+    # False: stages overlap (each item moves on when its stage is done); True: one at a time.
+    strict_order: bool = False
     schedule_cron: str | None = Field(default=None, max_length=200)
     schedule_timezone: str = Field(default="UTC", max_length=64)
     schedule_paused: bool = False

@@ -9,21 +9,28 @@ from sqlmodel import col, update
 from contracts.run import BeginRunInput, BeginRunResult, RecordRunInput
 from contracts.status import GenerationStatus as GS
 from contracts.status import RunStatus
+from core.config import Settings
 from core.db import session_scope
 from core.errors import ConflictError
 from models import AutomationRun, Site, StageItem
 from services import credits
+from services.estimates import estimate_run
 from services.runs import insert_run_row
 
 
-def begin_run(inp: BeginRunInput) -> BeginRunResult:
+def begin_run(inp: BeginRunInput, settings: Settings) -> BeginRunResult:
     """Accept the run if its row exists (API/CLI made it) or can be made (a schedule started
-    the workflow); refuse when the site already has another active run."""
+    the workflow); refuse when the site already has another active run. An accepted automation
+    run carries the estimate made now, to be shown beside what it really used."""
+    accepted = BeginRunResult(accepted=True)
     with session_scope() as session:
+        if inp.kind == "automation":
+            estimate = estimate_run(session, settings, inp.account_id, inp.site_id, inp.stages)
+            accepted.credits_estimated = estimate.total_credits
         row = session.get(AutomationRun, inp.run_id)
         if row is not None:
             if row.status in (RunStatus.RUNNING, RunStatus.PAUSED):
-                return BeginRunResult(accepted=True)
+                return accepted
             return BeginRunResult(accepted=False, reason=f"Run {inp.run_id} already {row.status}")
         if session.get(Site, inp.site_id) is None:
             # A schedule can outlive its site; there is nothing to run and no row to write.
@@ -60,7 +67,7 @@ def begin_run(inp: BeginRunInput) -> BeginRunResult:
                 )
             )
             return BeginRunResult(accepted=False, reason=exc.message)
-    return BeginRunResult(accepted=True)
+    return accepted
 
 
 def record_run(inp: RecordRunInput) -> int:
@@ -90,13 +97,14 @@ def record_run(inp: RecordRunInput) -> int:
 
 
 def release_unfinished_items(run_id: str) -> int:
-    """On cancel: nothing stays pending or processing; returns how many items were released."""
+    """On cancel (or a failed stage): nothing stays pending, queued or processing; returns how
+    many items were released."""
     with session_scope() as session:
         result = session.execute(
             update(StageItem)
             .where(
                 col(StageItem.run_id) == run_id,
-                col(StageItem.status).in_((GS.PENDING, GS.PROCESSING)),
+                col(StageItem.status).in_((GS.PENDING, GS.QUEUED, GS.PROCESSING)),
             )
             .values(status=GS.CANCELLED, updated_at=datetime.now(UTC))
         )

@@ -19,6 +19,7 @@ from contracts.run import (
     UPDATE_PAUSE,
     UPDATE_RESUME,
     UPDATE_RETRY_FAILED,
+    ManualRun,
     ManualSelection,
     PauseInput,
     QueueItem,
@@ -30,13 +31,14 @@ from contracts.run import (
     RunProgress,
     StageQueuePage,
 )
-from contracts.stages import ALL_STAGES, STAGES, Stage
+from contracts.stages import AI_ITEM_STAGES, ALL_STAGES, STAGES, Stage
 from contracts.status import ACTIVE_RUN_STATUSES, GenerationStatus, RunStatus
 from core.config import Settings
 from core.db import session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.temporal import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS
 from models import AutomationConfig, AutomationRun, StageItem
+from services.stages.queue import enqueue
 
 
 def new_run_id(site_id: int, manual_stage: int | None = None) -> str:
@@ -52,16 +54,21 @@ def run_options(session: Session, site_id: int, settings: Settings) -> RunOption
         select(AutomationConfig).where(AutomationConfig.site_id == site_id)
     ).first()
     options = RunOptions(
+        ai_task_queue=settings.ai_task_queue,
+        ai_call_timeout_seconds=settings.openai_timeout_seconds,
         heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds,
         retry_initial_seconds=settings.retry_initial_seconds,
         retry_maximum_seconds=settings.retry_maximum_seconds,
         retry_maximum_attempts=settings.retry_maximum_attempts,
+        # AI stages: calls in flight for this run, unless the site says otherwise.
+        concurrency={int(s): settings.ai_run_concurrency for s in AI_ITEM_STAGES},
     )
     if config:
         if config.stages:
             options.stages = sorted(set(config.stages))
         options.batch_sizes = {int(k): v for k, v in config.batch_sizes.items()}
-        options.concurrency = {int(k): v for k, v in config.concurrency.items()}
+        options.concurrency.update({int(k): v for k, v in config.concurrency.items()})
+        options.strict_order = config.strict_order
     return options
 
 
@@ -121,6 +128,10 @@ async def start_run(
             options.stages = sorted(set(stages))
         if manual and not stages:
             options.stages = [manual.stage]
+        if manual:
+            # The selection goes to the run's queue, not into the workflow's input.
+            picked = list(dict.fromkeys(manual.item_ids))
+            enqueue(session, run_id, manual.stage, [(item_id, "") for item_id in picked])
         insert_run_row(
             session,
             AutomationRun(
@@ -141,7 +152,7 @@ async def start_run(
         site_id=site_id,
         trigger=trigger,
         options=options,
-        manual=manual,
+        manual=ManualRun(stage=manual.stage, count=len(picked)) if manual else None,
         retry_of=retry_of,
     )
     try:

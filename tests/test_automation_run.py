@@ -66,7 +66,8 @@ def assert_matches_db(p: RunProgress) -> None:
         db = db_counts(p.run_id, st.stage)
         assert st.completed == db.get("completed", 0), (st.name, st, db)
         assert st.failed == db.get("failed", 0), (st.name, st, db)
-        assert st.pending + st.processing == db.get("pending", 0) + db.get("processing", 0)
+        held = db.get("pending", 0) + db.get("queued", 0) + db.get("processing", 0)
+        assert st.pending + st.processing == held, (st.name, st, db)
 
 
 async def test_full_run_takes_keywords_to_reviewed_articles(client: Client, task_queue: str):
@@ -134,7 +135,7 @@ async def test_pause_holds_and_resume_completes(client: Client, task_queue: str)
 async def test_immediate_pause_requeues_in_flight_work(client: Client, task_queue: str):
     site = seed_site(keywords=40)
     provider = ControlledProvider()
-    provider.delay["generate_article"] = 0.5
+    provider.delay["generate_article"] = 3.0  # long enough for the cancel to arrive mid-call
     async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
         run_id = await start(client, task_queue, site)
         await wait_for(lambda: _stage_processing(client, run_id, 4))
@@ -155,7 +156,7 @@ async def test_immediate_pause_requeues_in_flight_work(client: Client, task_queu
 async def test_cancel_leaves_nothing_processing(client: Client, task_queue: str):
     site = seed_site(keywords=40)
     provider = ControlledProvider()
-    provider.delay["generate_article"] = 0.5
+    provider.delay["generate_article"] = 3.0  # long enough for the cancel to arrive mid-call
     async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
         run_id = await start(client, task_queue, site)
         await wait_for(lambda: _stage_processing(client, run_id, 4))

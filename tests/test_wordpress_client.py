@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from activities.wordpress import to_wordpress_application_error
+from activities.errors import to_application_error
 from core import crypto
 from core.config import get_settings
 from integrations.wordpress.client import WordPressClient
@@ -83,7 +83,7 @@ def test_429_honours_retry_after() -> None:
     with pytest.raises(WordPressUnavailableError) as caught:
         client.get_post(1)
     assert caught.value.retryable and caught.value.retry_after_seconds == 7.0
-    error = to_wordpress_application_error(caught.value)
+    error = to_application_error(caught.value)
     assert error.type == "WordPressError" and not error.non_retryable
     assert error.next_retry_delay == timedelta(seconds=7)
 
@@ -109,7 +109,7 @@ def test_permanent_errors_map_to_non_retryable_application_errors() -> None:
     client = make_client(lambda r: wp_error(401, "rest_not_logged_in"))
     with pytest.raises(WordPressAuthError) as caught:
         client.me()
-    error = to_wordpress_application_error(caught.value)
+    error = to_application_error(caught.value)
     assert error.type == "WordPressError" and error.non_retryable
     assert error.details[0]["kind"] == "WordPressAuthError"
 

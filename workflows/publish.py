@@ -10,11 +10,9 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
-    FailureError,
     is_cancelled_exception,
 )
 
@@ -33,29 +31,11 @@ with workflow.unsafe.imports_passed_through():
         PublishStepInput,
         WpPostStatus,
     )
-    from core.temporal import SA_STATUS
-    from workflows.options import ActivityOptions
+    from core.error_info import error_info
+    from core.search_attributes import SA_STATUS
+    from workflows.options import WORDPRESS_LONG, WORDPRESS_SHORT
 
 
-CHECK = ActivityOptions(
-    start_to_close_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        maximum_interval=timedelta(seconds=30),
-        maximum_attempts=10,
-    ),
-)
-# Many images on a slow host take minutes; the heartbeat catches a dead worker much sooner.
-PUBLISH = ActivityOptions(
-    start_to_close_timeout=timedelta(minutes=15),
-    heartbeat_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=2),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(minutes=2),
-        maximum_attempts=10,
-    ),
-)
 FUTURE_MARGIN = timedelta(minutes=2)
 
 
@@ -134,7 +114,7 @@ class PublishContentWorkflow:
                 site_id=self._inp.site_id,
                 update=self._inp.update,
             ),
-            **CHECK,
+            **WORDPRESS_SHORT,
         )
 
     async def _publish(self, status: WpPostStatus | None, with_date: bool = True) -> PublishResult:
@@ -149,32 +129,25 @@ class PublishContentWorkflow:
                 publish_at=self._inp.publish_at if with_date else None,
             ),
             result_type=PublishResult,
-            **PUBLISH,
+            **WORDPRESS_LONG,
         )
 
     def _set(self, phase: str, percentage: float, message: str) -> None:
         self._phase, self._percentage, self._message = phase, percentage, message
 
     def _failed(self, err: ActivityError) -> ApplicationError:
-        cause = err.cause
-        error_type = cause.type if isinstance(cause, ApplicationError) and cause.type else "Error"
-        message = cause.message if isinstance(cause, FailureError) else str(err)
-        retryable = isinstance(cause, ApplicationError) and not cause.non_retryable
-        details = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else {}
-        action = details.get("action") if isinstance(details, dict) else None
-        self._error = ErrorInfo(
-            error_type=error_type,
-            error_message=message,
-            phase=self._phase,
-            timestamp=workflow.now(),
-            retryable=retryable,
-            action=action if action in ("retry", "top_up", "fix_input") else "retry",
-        )
+        self._error = error_info(err, self._phase, workflow.now())
         self._mark("failed")
-        self._message = message
+        self._message = self._error.error_message
         self._finished_at = workflow.now()
-        # The workflow's own failure carries the person-readable message and the domain type.
-        return ApplicationError(message, type=error_type, non_retryable=True)
+        # The workflow's own failure carries the person-readable message and the domain type,
+        # with the action in its details (as activities do).
+        return ApplicationError(
+            self._error.error_message,
+            {"action": self._error.action},
+            type=self._error.error_type,
+            non_retryable=True,
+        )
 
     def _mark(self, status: str) -> None:
         """Keep the Igny8Status search attribute current (when the starter set one)."""
@@ -182,7 +155,9 @@ class PublishContentWorkflow:
         if workflow.info().typed_search_attributes.get(SA_STATUS) is not None:
             workflow.upsert_search_attributes([SA_STATUS.value_set(status)])
 
-    @workflow.query(name=QUERY_PROGRESS, description="Publishing progress (DESIGN §5 shape).")
+    @workflow.query(
+        name=QUERY_PROGRESS, description="Publishing progress, in the run progress shape."
+    )
     def progress(self) -> PublishProgress:
         inp = self._inp
         done = self._status == "completed"

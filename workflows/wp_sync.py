@@ -8,18 +8,14 @@ one page, and the workflow continues-as-new on long imports to keep its history 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
-    FailureError,
     is_cancelled_exception,
 )
-
-from workflows.publish import ActivityOptions
 
 with workflow.unsafe.imports_passed_through():
     from contracts.run import ErrorInfo, StageProgress
@@ -43,26 +39,9 @@ with workflow.unsafe.imports_passed_through():
         SyncState,
         WordPressSyncInput,
     )
-    from core.temporal import SA_STATUS
-
-RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=2),
-    maximum_attempts=10,
-)
-SHORT = ActivityOptions(start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY)
-PAGE = ActivityOptions(
-    start_to_close_timeout=timedelta(minutes=5),
-    heartbeat_timeout=timedelta(seconds=30),
-    retry_policy=RETRY,
-)
-# Lists every post id (100 a request): minutes on a site with 100 000 posts.
-LIST_IDS = ActivityOptions(
-    start_to_close_timeout=timedelta(minutes=30),
-    heartbeat_timeout=timedelta(seconds=30),
-    retry_policy=RETRY,
-)
+    from core.error_info import error_info
+    from core.search_attributes import SA_STATUS
+    from workflows.options import WORDPRESS_LIST, WORDPRESS_LONG, WORDPRESS_SHORT
 
 
 @workflow.defn(name=SYNC_WORKFLOW)
@@ -90,7 +69,7 @@ class WordPressSyncWorkflow:
                     ACT_SYNC_SINCE,
                     SyncSinceInput(account_id=inp.account_id, site_id=inp.site_id, full=inp.full),
                     result_type=SyncSinceResult,
-                    **SHORT,
+                    **WORDPRESS_SHORT,
                 )
                 self._state.modified_after = since.modified_after
             else:
@@ -110,7 +89,7 @@ class WordPressSyncWorkflow:
                         modified_after=st.modified_after,
                     ),
                     result_type=SyncPageResult,
-                    **PAGE,
+                    **WORDPRESS_LONG,
                 )
                 st.total_pages, st.total_posts = page.total_pages, page.total
                 st.created += page.created
@@ -125,7 +104,7 @@ class WordPressSyncWorkflow:
                     ACT_MARK_MISSING,
                     ref,
                     result_type=MarkMissingResult,
-                    **LIST_IDS,
+                    **WORDPRESS_LIST,
                 )
                 self._missing = marked.missing
             await workflow.execute_activity(
@@ -133,7 +112,7 @@ class WordPressSyncWorkflow:
                 FinishSyncInput(
                     account_id=inp.account_id, site_id=inp.site_id, started_at=st.started_at
                 ),
-                **SHORT,
+                **WORDPRESS_SHORT,
             )
         except (ActivityError, asyncio.CancelledError) as err:
             self._finished_at = workflow.now()
@@ -165,19 +144,15 @@ class WordPressSyncWorkflow:
         return text + (f"; {self._missing} missing on WordPress" if self._missing else "")
 
     def _failed(self, err: ActivityError) -> ApplicationError:
-        cause = err.cause
-        error_type = cause.type if isinstance(cause, ApplicationError) and cause.type else "Error"
-        message = cause.message if isinstance(cause, FailureError) else str(err)
-        self._error = ErrorInfo(
-            error_type=error_type,
-            error_message=message,
-            phase=self._phase,
-            timestamp=workflow.now(),
-            retryable=isinstance(cause, ApplicationError) and not cause.non_retryable,
-        )
+        self._error = error_info(err, self._phase, workflow.now())
         self._mark("failed")
-        self._message = message
-        return ApplicationError(message, type=error_type, non_retryable=True)
+        self._message = self._error.error_message
+        return ApplicationError(
+            self._error.error_message,
+            {"action": self._error.action},
+            type=self._error.error_type,
+            non_retryable=True,
+        )
 
     def _mark(self, status: str) -> None:
         """Keep the Igny8Status search attribute current (when the starter set one)."""

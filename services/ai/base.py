@@ -1,7 +1,10 @@
-"""The one provider interface both AI providers implement (sync: called from activity threads)."""
+"""The one provider interface both AI providers implement: each call in a sync form (for thread
+activities and scripts) and an async form (for the AI workers, which hold many calls at once)."""
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from services.ai.schemas import (
@@ -46,3 +49,41 @@ class AIProvider(Protocol):
     def generate_image(self, prompt: str, width: int, height: int) -> AIResult[GeneratedImage]:
         """A PNG image for the prompt."""
         ...
+
+    async def agenerate_ideas(self, cluster: ClusterBrief) -> AIResult[IdeaSet]: ...
+
+    async def agenerate_article(self, brief: ArticleBrief) -> AIResult[ArticleDraft]: ...
+
+    async def agenerate_image_prompts(
+        self, brief: ImagePromptBrief
+    ) -> AIResult[ImagePromptSet]: ...
+
+    async def agenerate_image(
+        self, prompt: str, width: int, height: int
+    ) -> AIResult[GeneratedImage]: ...
+
+
+# Local (CPU) work of the async forms runs here, apart from the threads that talk to the database.
+_LOCAL_WORK = ThreadPoolExecutor(max_workers=16, thread_name_prefix="igny8-local-ai")
+
+
+class AsyncFromSync:
+    """The async forms for a provider whose work is local: each runs its sync form in a thread."""
+
+    async def agenerate_ideas(self, cluster: ClusterBrief) -> AIResult[IdeaSet]:
+        return await _in_thread(self.generate_ideas, cluster)  # type: ignore[attr-defined]
+
+    async def agenerate_article(self, brief: ArticleBrief) -> AIResult[ArticleDraft]:
+        return await _in_thread(self.generate_article, brief)  # type: ignore[attr-defined]
+
+    async def agenerate_image_prompts(self, brief: ImagePromptBrief) -> AIResult[ImagePromptSet]:
+        return await _in_thread(self.generate_image_prompts, brief)  # type: ignore[attr-defined]
+
+    async def agenerate_image(
+        self, prompt: str, width: int, height: int
+    ) -> AIResult[GeneratedImage]:
+        return await _in_thread(self.generate_image, prompt, width, height)  # type: ignore[attr-defined]
+
+
+async def _in_thread(fn, *args):  # type: ignore[no-untyped-def]
+    return await asyncio.get_running_loop().run_in_executor(_LOCAL_WORK, fn, *args)

@@ -14,6 +14,7 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from core.errors import AIProviderError
+from services.ai.base import AsyncFromSync
 from services.ai.local_ideas import build_ideas
 from services.ai.local_image import MAX_SIDE, MIN_SIDE, build_prompts, draw_png
 from services.ai.local_text import write_article
@@ -58,7 +59,7 @@ def _as_provider_error(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-class LocalProvider:
+class LocalProvider(AsyncFromSync):
     """Offline provider: lexical clustering, template writing, locally drawn images."""
 
     name = PROVIDER

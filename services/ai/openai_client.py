@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 import openai
 import pydantic
-from openai import OpenAI
+from openai import AsyncOpenAI
 
 from core.config import Settings
 from core.errors import AIOutputError, AIProviderError, ProviderTimeoutError
@@ -29,8 +29,9 @@ _KEY_LIKE = re.compile(r"\b(sk|sess|key)-[A-Za-z0-9_\-*]{6,}")
 _MAX_MESSAGE = 300
 
 
-def make_client(settings: Settings) -> OpenAI:
-    """An `OpenAI` client without its own retries: Temporal owns retries."""
+def make_client(settings: Settings) -> AsyncOpenAI:
+    """An async client without its own retries (Temporal owns retries): one per event loop
+    holds every call of a worker in flight on one connection pool."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     if not key:
         if not settings.openai_base_url:
@@ -40,7 +41,7 @@ def make_client(settings: Settings) -> OpenAI:
                 retryable=False,
             )
         key = "not-needed"  # local servers (Ollama, vLLM, llama.cpp) accept any key
-    return OpenAI(
+    return AsyncOpenAI(
         base_url=settings.openai_base_url or None,
         api_key=key,
         max_retries=0,
@@ -61,7 +62,7 @@ class Structured(Generic[M]):
 class OpenAIGateway:
     """The calls the provider makes, each failing only with a `core.errors.AIProviderError`."""
 
-    def __init__(self, client: OpenAI, secret: str | None = None) -> None:
+    def __init__(self, client: AsyncOpenAI, secret: str | None = None) -> None:
         self.client = client
         self._secret = secret or str(client.api_key or "")
 
@@ -124,31 +125,32 @@ class OpenAIGateway:
 
     # --- calls ----------------------------------------------------------------------------------
 
-    def _send(
+    async def _send(
         self, what: str, method: Callable[..., Any], **kwargs: Any
     ) -> tuple[Any, dict[str, Any]]:
         """The raw response and its JSON body; a body that is not a JSON object (a proxy's error
         page) would otherwise surface as an AttributeError from deep inside the client."""
         with self.errors(what):
-            raw = method(**kwargs)
+            raw = await method(**kwargs)
+            await raw.read()
         body = _json_body(raw.http_response)
         if not body:
             raise AIProviderError(f"OpenAI sent an unreadable {what} response (not a JSON object)")
         return raw, body
 
-    def embed(self, model: str, texts: list[str]) -> tuple[list[list[float]], int]:
+    async def embed(self, model: str, texts: list[str]) -> tuple[list[list[float]], int]:
         """One embedding per text, in order, and the tokens spent."""
         create = self.client.embeddings.with_raw_response.create
-        raw, _ = self._send("embeddings", create, model=model, input=texts)
+        raw, _ = await self._send("embeddings", create, model=model, input=texts)
         with self.errors("embeddings"):
-            answer = raw.parse()
+            answer = await raw.parse()
         data = sorted(answer.data, key=lambda d: d.index)
         if len(data) != len(texts):
             raise AIOutputError(f"OpenAI returned {len(data)} embeddings for {len(texts)} texts")
         tokens = answer.usage.prompt_tokens if answer.usage else 0
         return [list(d.embedding) for d in data], tokens
 
-    def image(self, model: str, prompt: str, size: str) -> tuple[str, int, int]:
+    async def image(self, model: str, prompt: str, size: str) -> tuple[str, int, int]:
         """A generated image as base64, and the input/output tokens the answer reported."""
         # gpt-image models always answer in base64 and reject `response_format`.
         extra = (
@@ -157,16 +159,18 @@ class OpenAIGateway:
             else {"response_format": "b64_json"}
         )
         generate = self.client.images.with_raw_response.generate
-        raw, _ = self._send("image", generate, model=model, prompt=prompt, size=size, n=1, **extra)
+        raw, _ = await self._send(
+            "image", generate, model=model, prompt=prompt, size=size, n=1, **extra
+        )
         with self.errors("image"):
-            answer = raw.parse()
+            answer = await raw.parse()
         encoded = answer.data[0].b64_json if answer.data else None
         if not encoded:
             raise AIOutputError("OpenAI answered the image request without base64 image data")
         usage = answer.usage
         return encoded, (usage.input_tokens if usage else 0), (usage.output_tokens if usage else 0)
 
-    def structured(
+    async def structured(
         self,
         model: str,
         messages: list[dict[str, str]],
@@ -180,7 +184,7 @@ class OpenAIGateway:
         conversation: list[Any] = list(messages)
         problem = ""
         for attempt in range(2):
-            raw, body = self._send(
+            raw, body = await self._send(
                 "chat",
                 self.client.chat.completions.with_raw_response.parse,
                 model=model,
@@ -192,7 +196,7 @@ class OpenAIGateway:
             spent["tokens_in"] += int(used.get("prompt_tokens") or 0)
             spent["tokens_out"] += int(used.get("completion_tokens") or 0)
             try:
-                value = self._validated(raw, schema, check, spent)
+                value = await self._validated(raw, schema, check, spent)
                 return Structured(value, spent["model"], spent["tokens_in"], spent["tokens_out"])
             except ValueError as exc:  # pydantic.ValidationError is one too
                 problem = _validation_problem(exc)
@@ -206,7 +210,7 @@ class OpenAIGateway:
             details={**spent, "problem": problem},
         )
 
-    def _validated(
+    async def _validated(
         self, raw: Any, schema: type[M], check: Callable[[M], None] | None, spent: dict[str, Any]
     ) -> M:
         """The parsed answer. Raises ValueError for what a repair can fix, AIOutputError for the
@@ -214,7 +218,7 @@ class OpenAIGateway:
         name = schema.__name__
         try:
             with self.errors("chat"):
-                completion = raw.parse()
+                completion = await raw.parse()
         except openai.LengthFinishReasonError:
             msg = f"The {name} answer was cut off (finish_reason=length): nothing was saved"
             raise AIOutputError(msg, details=spent) from None

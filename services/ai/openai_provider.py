@@ -3,14 +3,14 @@ Embeddings + k-means for clustering, structured output for text, the images endp
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import io
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal, TypeVar
 
 import numpy as np
-from openai import OpenAI
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, Field
 
@@ -34,6 +34,8 @@ from services.ai.schemas import (
     Usage,
 )
 from services.clustering import cluster_vectors
+
+T = TypeVar("T")
 
 EMBEDDING_BATCH = 512  # inputs per embeddings call (the API takes up to 2048)
 CLUSTERS_PER_NAMING_CALL = 20
@@ -64,13 +66,15 @@ class ClusterLabelSet(BaseModel):
 
 
 class OpenAIProvider:
-    """`AIProvider` on the official openai client; every failure is a `core.errors` error."""
+    """`AIProvider` on the official async openai client; every failure is a `core.errors`
+    error. The async methods are the real ones (an AI worker holds many calls in flight on one
+    client); the sync ones run them on a loop of their own, for thread activities and scripts."""
 
     name = "openai"
 
     def __init__(
         self,
-        client: OpenAI,
+        settings: Settings,
         *,
         model_chat: str,
         model_embeddings: str,
@@ -78,7 +82,8 @@ class OpenAIProvider:
         prices: PriceTable | None = None,
         prompts: Mapping[str, P.PromptTemplate] | None = None,
     ) -> None:
-        self.gateway = OpenAIGateway(client)
+        self.settings = settings
+        self._gateways: dict[int, tuple[asyncio.AbstractEventLoop, OpenAIGateway]] = {}
         self.model_chat = model_chat
         self.model_embeddings = model_embeddings
         self.model_images = model_images
@@ -90,8 +95,9 @@ class OpenAIProvider:
         cls, settings: Settings, prompts: Mapping[str, P.PromptTemplate] | None = None
     ) -> OpenAIProvider:
         """The provider for the configured endpoint, with an account's prompt overrides."""
+        make_client(settings)  # a missing key fails here, clearly, not at the first call
         return cls(
-            make_client(settings),
+            settings,
             model_chat=settings.model_chat,
             model_embeddings=settings.model_embeddings,
             model_images=settings.model_images,
@@ -99,15 +105,45 @@ class OpenAIProvider:
             prompts=prompts,
         )
 
+    # --- the client of each event loop -----------------------------------------------------------
+
+    @property
+    def gateway(self) -> OpenAIGateway:
+        """The gateway bound to the running loop (an async client belongs to one loop)."""
+        loop = asyncio.get_running_loop()
+        entry = self._gateways.get(id(loop))
+        if entry is None or entry[0] is not loop:
+            entry = (loop, OpenAIGateway(make_client(self.settings)))
+            self._gateways[id(loop)] = entry
+        return entry[1]
+
+    def _sync(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Run an async method to its end on a loop of its own, closing that loop's client."""
+
+        async def main() -> T:
+            try:
+                return await call()
+            finally:
+                entry = self._gateways.pop(id(asyncio.get_running_loop()), None)
+                if entry is not None:
+                    await entry[1].client.close()
+
+        return asyncio.run(main())
+
     # --- stage 1 --------------------------------------------------------------------------------
 
     def cluster_keywords(
         self, keywords: list[KeywordInput], existing: list[ExistingCluster]
     ) -> AIResult[list[ClusterDraft]]:
+        return self._sync(lambda: self.acluster_keywords(keywords, existing))
+
+    async def acluster_keywords(
+        self, keywords: list[KeywordInput], existing: list[ExistingCluster]
+    ) -> AIResult[list[ClusterDraft]]:
         """Embed, k-means, then name the clusters in batches; ids are re-attached by number."""
         if not keywords:
             return AIResult(value=[], usage=Usage(provider=self.name, model=self.model_chat))
-        vectors, embed_tokens = self._embed([k.text for k in keywords])
+        vectors, embed_tokens = await self._embed([k.text for k in keywords])
         by_id = {k.id: k for k in keywords}
         groups = cluster_vectors([k.id for k in keywords], vectors)
 
@@ -117,7 +153,7 @@ class OpenAIProvider:
         for start in range(0, len(groups), CLUSTERS_PER_NAMING_CALL):
             batch = groups[start : start + CLUSTERS_PER_NAMING_CALL]
             offered = [d.name for d in drafts.values()] + [c.name for c in existing]
-            answer = self._name_clusters(batch, by_id, offered[:EXISTING_NAMES_SHOWN])
+            answer = await self._name_clusters(batch, by_id, offered[:EXISTING_NAMES_SHOWN])
             chat_in, chat_out = chat_in + answer.tokens_in, chat_out + answer.tokens_out
             for label in answer.value.clusters:
                 ids = batch[label.number - 1]
@@ -141,19 +177,19 @@ class OpenAIProvider:
         )
         return AIResult(value=list(drafts.values()), usage=usage)
 
-    def _embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
+    async def _embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
         """One vector per text, in order, and the tokens spent, in batches."""
         rows: list[list[float]] = []
         tokens = 0
         for start in range(0, len(texts), EMBEDDING_BATCH):
-            vectors, spent = self.gateway.embed(
+            vectors, spent = await self.gateway.embed(
                 self.model_embeddings, texts[start : start + EMBEDDING_BATCH]
             )
             rows.extend(vectors)
             tokens += spent
         return np.asarray(rows, dtype=np.float32), tokens
 
-    def _name_clusters(
+    async def _name_clusters(
         self, batch: list[list[int]], by_id: Mapping[int, KeywordInput], existing: list[str]
     ) -> Structured[ClusterLabelSet]:
         """One chat call naming every cluster of the batch, answered per cluster number."""
@@ -179,26 +215,38 @@ class OpenAIProvider:
             if any(not c.name.strip() for c in answer.clusters):
                 raise ValueError("every cluster needs a non-blank name")
 
-        return self.gateway.structured(self.model_chat, messages, ClusterLabelSet, check)
+        return await self.gateway.structured(self.model_chat, messages, ClusterLabelSet, check)
 
     # --- stages 2, 4, 5 -------------------------------------------------------------------------
 
     def generate_ideas(self, cluster: ClusterBrief) -> AIResult[IdeaSet]:
-        """3-7 content ideas with outlines for one cluster."""
-        messages = self.prompts[P.IDEAS].messages(P.ideas_values(cluster))
-        answer = self.gateway.structured(self.model_chat, messages, IdeaSet)
-        return AIResult(value=answer.value, usage=self._chat_usage(answer))
+        return self._sync(lambda: self.agenerate_ideas(cluster))
 
     def generate_article(self, brief: ArticleBrief) -> AIResult[ArticleDraft]:
-        """The article for the brief; the outline, keywords, type and length reach the prompt."""
-        messages = self.prompts[P.ARTICLE].messages(P.article_values(brief))
-        answer = self.gateway.structured(self.model_chat, messages, ArticleDraft)
-        return AIResult(value=answer.value, usage=self._chat_usage(answer))
+        return self._sync(lambda: self.agenerate_article(brief))
 
     def generate_image_prompts(self, brief: ImagePromptBrief) -> AIResult[ImagePromptSet]:
+        return self._sync(lambda: self.agenerate_image_prompts(brief))
+
+    def generate_image(self, prompt: str, width: int, height: int) -> AIResult[GeneratedImage]:
+        return self._sync(lambda: self.agenerate_image(prompt, width, height))
+
+    async def agenerate_ideas(self, cluster: ClusterBrief) -> AIResult[IdeaSet]:
+        """3-7 content ideas with outlines for one cluster."""
+        messages = self.prompts[P.IDEAS].messages(P.ideas_values(cluster))
+        answer = await self.gateway.structured(self.model_chat, messages, IdeaSet)
+        return AIResult(value=answer.value, usage=self._chat_usage(answer))
+
+    async def agenerate_article(self, brief: ArticleBrief) -> AIResult[ArticleDraft]:
+        """The article for the brief; the outline, keywords, type and length reach the prompt."""
+        messages = self.prompts[P.ARTICLE].messages(P.article_values(brief))
+        answer = await self.gateway.structured(self.model_chat, messages, ArticleDraft)
+        return AIResult(value=answer.value, usage=self._chat_usage(answer))
+
+    async def agenerate_image_prompts(self, brief: ImagePromptBrief) -> AIResult[ImagePromptSet]:
         """A featured prompt and at most `max_in_article` in-article prompts."""
         messages = self.prompts[P.IMAGE_PROMPTS].messages(P.image_prompt_values(brief))
-        answer = self.gateway.structured(self.model_chat, messages, ImagePromptSet)
+        answer = await self.gateway.structured(self.model_chat, messages, ImagePromptSet)
         value = answer.value
         # Extra prompts are not an error worth a retry: the limit is ours, keep the first ones.
         value.in_article = value.in_article[: max(brief.max_in_article, 0)]
@@ -216,11 +264,13 @@ class OpenAIProvider:
 
     # --- stage 6 --------------------------------------------------------------------------------
 
-    def generate_image(self, prompt: str, width: int, height: int) -> AIResult[GeneratedImage]:
+    async def agenerate_image(
+        self, prompt: str, width: int, height: int
+    ) -> AIResult[GeneratedImage]:
         """A PNG from the images endpoint; width/height are read from the image itself."""
         model = self.model_images
         w, h = image_size(model, width, height)
-        encoded, tokens_in, tokens_out = self.gateway.image(model, prompt, f"{w}x{h}")
+        encoded, tokens_in, tokens_out = await self.gateway.image(model, prompt, f"{w}x{h}")
         png, real_w, real_h = _as_png(encoded)
         usage = Usage(
             provider=self.name,

@@ -1,8 +1,9 @@
 """What every stage service is: how it picks items, makes them, and words its progress.
 
 A stage works on one item at a time in three steps, so no database transaction is held open
-while an AI provider thinks: `load` (read), `generate` (AI, no database), `save` (write; the
-caller commits it together with the item's status and credit settlement).
+while an AI provider thinks: `load` (read), `agenerate` (the AI call, no database; `generate`
+for the stages that work in batches), `save` (write; the caller commits it together with the
+item's status and credit settlement).
 """
 
 from __future__ import annotations
@@ -85,8 +86,12 @@ class StageService:
         raise NotImplementedError
 
     def generate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
-        """The AI call (no database access here). None for stages without AI."""
+        """The work of a batch stage (no database access here). None for stages without AI."""
         return None
+
+    async def agenerate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
+        """The one AI call of an item stage (no database access here)."""
+        raise NotImplementedError
 
     def save(
         self,

@@ -189,8 +189,8 @@ class GenerateIdeas(StageService):
             ),
         )
 
-    def generate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
-        return ctx.provider.generate_ideas(work.brief)
+    async def agenerate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
+        return await ctx.provider.agenerate_ideas(work.brief)
 
     def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
         assert result is not None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pydantic
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
@@ -14,48 +13,19 @@ from contracts.run import (
     FailedItem,
     ItemRef,
     MarkItemsInput,
+    PlanStageInput,
     PlanStageResult,
     SettledItems,
 )
+from contracts.stages import STAGES
 from contracts.status import GenerationStatus as GS
 from core.db import session_scope
-from core.errors import Igny8Error
 from models import StageItem
 from services.stages.registry import service_for
 
 MAX_NAME = 120
 ERROR_KEPT = 300  # characters of an error message carried in workflow payloads
-RETRY_WINDOW = 1000  # retried items handed back to the workflow at once (the rest are refilled)
-
-
-def error_info(exc: BaseException, phase: str) -> ErrorInfo:
-    """The §5 error shape for an exception."""
-    if isinstance(exc, Igny8Error):
-        return ErrorInfo(
-            error_type=exc.error_type,
-            error_message=exc.message,
-            phase=phase,
-            timestamp=datetime.now(UTC),
-            retryable=exc.retryable,
-            action=exc.action,  # type: ignore[arg-type]
-        )
-    if isinstance(exc, pydantic.ValidationError):
-        return ErrorInfo(
-            error_type="ValidationError",
-            error_message=f"Invalid output: {exc}"[:1000],
-            phase=phase,
-            timestamp=datetime.now(UTC),
-            retryable=False,
-            action="fix_input",
-        )
-    return ErrorInfo(
-        error_type=type(exc).__name__,
-        error_message=str(exc)[:1000] or type(exc).__name__,
-        phase=phase,
-        timestamp=datetime.now(UTC),
-        retryable=True,
-        action="retry",
-    )
+REJECTED_KEPT = 100  # rejected items of a manual selection listed in one plan's answer
 
 
 # --- planning ---------------------------------------------------------------------------------
@@ -70,19 +40,8 @@ def _counts(session: Session, run_id: str, stage: int) -> dict[str, int]:
     return {status: int(n) for status, n in rows}
 
 
-def _enqueue(
-    session: Session,
-    run_id: str,
-    stage: int,
-    items: list[tuple[int, str]],
-    status: str = GS.PENDING,
-    error: ErrorInfo | None = None,
-) -> None:
-    known = set(
-        session.exec(
-            select(StageItem.item_id).where(StageItem.run_id == run_id, StageItem.stage == stage)
-        ).all()
-    )
+def enqueue(session: Session, run_id: str, stage: int, items: list[tuple[int, str]]) -> None:
+    """Put items in a run's stage queue as `pending` (the caller knows they are not in it)."""
     now = datetime.now(UTC)
     rows: list[dict[str, object]] = [
         {
@@ -90,86 +49,116 @@ def _enqueue(
             "stage": stage,
             "item_id": item_id,
             "item_name": (name or "")[:MAX_NAME],
-            "status": status,
+            "status": GS.PENDING,
             "attempts": 0,
-            "error_type": error.error_type if error else None,
-            "error_message": error.error_message if error else "",
+            "error_type": None,
+            "error_message": "",
             "retryable": None,
             "result": {},
             "updated_at": now,
         }
         for item_id, name in items
-        if item_id not in known
     ]
     for start in range(0, len(rows), 1000):
         session.execute(StageItem.__table__.insert(), rows[start : start + 1000])  # type: ignore[attr-defined]
 
 
-def plan_stage(
-    run_id: str, site_id: int, stage: int, window: int, manual_ids: list[int] | None, first: bool
-) -> PlanStageResult:
-    """Put the stage's items in the run's queue (first call) and return the next pending window."""
-    service = service_for(stage)
-    skip_message = None
+def _new_eligible(session: Session, inp: PlanStageInput) -> list[tuple[int, str]]:
+    """Items the stage would pick now that are not in this run's queue yet (an anti-join, so
+    planning again while upstream works costs only what is new)."""
+    service = service_for(inp.stage)
+    known = (
+        select(StageItem.id)
+        .where(
+            StageItem.run_id == inp.run_id,
+            StageItem.stage == inp.stage,
+            StageItem.item_id == service.table.id,
+        )
+        .exists()
+    )
+    query = service.eligible_query(inp.site_id).where(~known)
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def _load_window(
+    session: Session, inp: PlanStageInput, rejected: list[FailedItem]
+) -> list[ItemRef]:
+    """The next pending items, now `queued` (held by the workflow's window). A manual
+    selection is checked here, as it loads: an item that cannot be processed fails at once."""
+    if inp.window <= 0:
+        return []
+    rows = session.exec(
+        select(StageItem.item_id, StageItem.item_name)
+        .where(
+            StageItem.run_id == inp.run_id,
+            StageItem.stage == inp.stage,
+            StageItem.status == GS.PENDING,
+        )
+        .order_by(col(StageItem.id))
+        .limit(inp.window)
+        .with_for_update()
+    ).all()
+    items = [ItemRef(id=i, name=n) for i, n in rows]
+    if inp.manual and items:
+        items = _checked_selection(session, inp, items, rejected)
+    set_status(session, inp.run_id, inp.stage, [i.id for i in items], GS.QUEUED)
+    return items
+
+
+def _checked_selection(
+    session: Session, inp: PlanStageInput, items: list[ItemRef], rejected: list[FailedItem]
+) -> list[ItemRef]:
+    service = service_for(inp.stage)
+    names = service.names(session, inp.site_id, [i.id for i in items])
+    accepted: list[ItemRef] = []
+    for item in items:
+        reason = (
+            f"{service.info.item_kind} {item.id} not found in this site"
+            if item.id not in names
+            else service.ineligible_reason(session, item.id)
+        )
+        if reason is None:
+            accepted.append(ItemRef(id=item.id, name=names[item.id]))
+            continue
+        error = ErrorInfo(error_type="ValidationError", error_message=reason, action="fix_input")
+        set_status(session, inp.run_id, inp.stage, [item.id], GS.FAILED, error)
+        if len(rejected) < REJECTED_KEPT:
+            rejected.append(
+                FailedItem(
+                    id=item.id,
+                    name=names.get(item.id, ""),
+                    error_type=error.error_type,
+                    error_message=reason,
+                )
+            )
+    return accepted
+
+
+def plan_stage(inp: PlanStageInput) -> PlanStageResult:
+    """Fill the run's queue for the stage with what is newly eligible (a manual selection and
+    the publish queue are filled by others), then load the next window. The last plan of a
+    stage (`final`) that finds nothing at all skips it."""
     rejected: list[FailedItem] = []
     with session_scope() as session:
-        if first and manual_ids is not None:
-            names = service.names(session, site_id, manual_ids)
-            accepted: list[tuple[int, str]] = []
-            for item_id in dict.fromkeys(manual_ids):
-                reason = (
-                    f"{service.info.item_kind} {item_id} not found in this site"
-                    if item_id not in names
-                    else service.ineligible_reason(session, item_id)
-                )
-                if reason:
-                    rejected.append(
-                        FailedItem(
-                            id=item_id,
-                            name=names.get(item_id, ""),
-                            error_type="ValidationError",
-                            error_message=reason,
-                        )
-                    )
-                else:
-                    accepted.append((item_id, names[item_id]))
-            _enqueue(session, run_id, stage, accepted)
-            for item in rejected:
-                _enqueue(
-                    session,
-                    run_id,
-                    stage,
-                    [(item.id, item.name)],
-                    GS.FAILED,
-                    ErrorInfo(error_type=item.error_type, error_message=item.error_message),
-                )
-            if not accepted and not rejected:
-                skip_message = "Nothing to do: no items chosen"
-        elif first:
-            query = service.eligible_query(site_id)
-            eligible = [(row[0], row[1]) for row in session.execute(query)]
-            already = sum(_counts(session, run_id, stage).values())
-            skip_message = service.skip_message(len(eligible)) if not already else None
-            if skip_message is None:
-                _enqueue(session, run_id, stage, eligible)
-            elif already:
-                skip_message = None
-        counts = _counts(session, run_id, stage)
-        pending = session.exec(
-            select(StageItem.item_id, StageItem.item_name)
-            .where(
-                StageItem.run_id == run_id, StageItem.stage == stage, StageItem.status == GS.PENDING
-            )
-            .order_by(col(StageItem.id))
-            .limit(window)
-        ).all()
+        queued_before = sum(_counts(session, inp.run_id, inp.stage).values())
+        if inp.stage in STAGES and not inp.manual:
+            fresh = _new_eligible(session, inp)
+            if inp.final and not queued_before:
+                skip = service_for(inp.stage).skip_message(len(fresh))
+                if skip:
+                    return PlanStageResult(total=0, skip_message=skip)
+            enqueue(session, inp.run_id, inp.stage, fresh)
+        elif inp.final and not queued_before:
+            message = "Nothing to do: no items chosen" if inp.manual else "Nothing to publish"
+            return PlanStageResult(total=0, skip_message=message)
+        items = _load_window(session, inp, rejected)
+        counts = _counts(session, inp.run_id, inp.stage)
     return PlanStageResult(
         total=sum(counts.values()),
-        pending_total=counts.get(GS.PENDING, 0),
         completed=counts.get(GS.COMPLETED, 0),
         failed=counts.get(GS.FAILED, 0),
-        items=[ItemRef(id=i, name=n) for i, n in pending],
-        skip_message=skip_message,
+        unloaded=counts.get(GS.PENDING, 0),
+        items=items,
         rejected=rejected,
     )
 
@@ -186,8 +175,10 @@ def set_status(
     error: ErrorInfo | None = None,
     only_from: tuple[str, ...] | None = None,
     result: dict[str, int] | None = None,
+    attempt: int | None = None,
 ) -> int:
-    """Set the generation status of queue items (optionally only those in `only_from`)."""
+    """Set the generation status of queue items (optionally only those in `only_from`, and
+    only while `attempt` is still the item's latest: a superseded attempt changes nothing)."""
     values: dict[str, object] = {"status": status, "updated_at": datetime.now(UTC)}
     if result is not None:
         values["result"] = result
@@ -206,16 +197,26 @@ def set_status(
     )
     if only_from:
         stmt = stmt.where(col(StageItem.status).in_(only_from))
+    if attempt is not None:
+        stmt = stmt.where(col(StageItem.attempts) == attempt)
     return session.execute(stmt.values(**values)).rowcount  # type: ignore[attr-defined]
+
+
+# Where an item may be when its flight is settled: a cancel only puts back what was in flight.
+_SETTLE_FROM: dict[str, tuple[GS, ...]] = {
+    GS.QUEUED: (GS.PROCESSING,),
+    GS.FAILED: (GS.PROCESSING, GS.PENDING, GS.QUEUED),
+    GS.COMPLETED: (GS.PROCESSING, GS.PENDING, GS.QUEUED),
+}
 
 
 def settle_items(inp: MarkItemsInput) -> SettledItems:
     """See MarkItemsInput. Completed items are never touched."""
     if inp.only_from_failed:
         return _requeue_failed(inp)
-    source: tuple[GS, ...] = (GS.PROCESSING, GS.PENDING)
-    if inp.status != GS.PENDING:
-        source = (GS.PROCESSING, GS.PENDING, GS.QUEUED)
+    source = _SETTLE_FROM.get(inp.status)
+    if source is None:
+        raise ValueError(f"items cannot be settled as {inp.status!r}")
     with session_scope() as session:
         set_status(
             session, inp.run_id, inp.stage, inp.item_ids, inp.status, inp.error, only_from=source
@@ -252,14 +253,8 @@ def _requeue_failed(inp: MarkItemsInput) -> SettledItems:
     if not inp.all_failed:
         where.append(col(StageItem.item_id).in_(inp.item_ids))
     with session_scope() as session:
-        # Locked rows (PostgreSQL) / the write lock (SQLite): the update below moves these.
-        rows = session.exec(
-            select(StageItem.item_id, StageItem.item_name)
-            .where(*where)
-            .order_by(col(StageItem.id))
-            .with_for_update()
-        ).all()
-        session.execute(
+        # The update's row count is exactly what this call moved (the rows are locked by it).
+        moved = session.execute(
             update(StageItem)
             .where(*where)
             .values(
@@ -270,6 +265,4 @@ def _requeue_failed(inp: MarkItemsInput) -> SettledItems:
                 updated_at=datetime.now(UTC),
             )
         )
-    return SettledItems(
-        changed=[ItemRef(id=i, name=n) for i, n in rows[:RETRY_WINDOW]], changed_count=len(rows)
-    )
+    return SettledItems(changed_count=int(moved.rowcount))  # type: ignore[attr-defined]

@@ -1,4 +1,6 @@
-"""Runs stage work against the database: processes a batch of a stage's items.
+"""Runs stage work against the database: one item of an AI stage in three steps around its AI
+call (`start_item`, `finish_item` / `fail_item` / `abandon_item`), or a batch of a stage whose
+items make no AI call of their own.
 
 The rules that make retries safe live here: an item's results, its `completed` status and its
 credit settlement are committed in one transaction; an item found completed is skipped; credits
@@ -8,20 +10,23 @@ are held under a key of (run, stage, item) before the AI call.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pydantic
 from sqlmodel import Session, col, select
 
-from contracts.run import BatchResult, ErrorInfo, ItemOutcome
+from contracts.run import BatchResult, Cost, ErrorInfo, ItemOutcome
 from contracts.status import GenerationStatus as GS
 from core.db import session_scope
+from core.error_info import error_info
 from core.errors import Igny8Error, InsufficientCreditsError
 from models import AIUsage, StageItem
 from services import credits
 from services.ai.schemas import AIResult
-from services.stages.base import NothingToDo, StageContext
-from services.stages.queue import error_info, set_status
+from services.stages.base import ItemWork, NothingToDo, StageContext
+from services.stages.queue import set_status
 from services.stages.registry import service_for
 
 
@@ -63,7 +68,7 @@ def _start_items(ctx: StageContext, ids: list[int]) -> dict[int, StageItem]:
             )
         ).all()
         for row in rows:
-            # Items an earlier attempt of this batch finished (or failed for good) stay so.
+            # Items an earlier attempt finished (or failed for good) stay so.
             if row.status not in (GS.COMPLETED, GS.FAILED):
                 row.status = GS.PROCESSING
                 row.attempts += 1
@@ -72,7 +77,168 @@ def _start_items(ctx: StageContext, ids: list[int]) -> dict[int, StageItem]:
         return {r.item_id: r for r in rows}
 
 
-# --- processing -------------------------------------------------------------------------------
+@dataclass
+class ItemStart:
+    """An item made ready for its AI call: its work and its credit hold, or why not."""
+
+    item_id: int
+    attempts: int
+    key: str
+    cost: int = 0
+    work: ItemWork | None = None
+    outcome: ItemOutcome | None = None  # already settled by an earlier attempt
+    insufficient_credits: ErrorInfo | None = None
+
+
+def _settled_outcome(row: StageItem) -> ItemOutcome | None:
+    if row.status == GS.COMPLETED:
+        return ItemOutcome(
+            id=row.item_id, status="completed", result=row.result, attempts=row.attempts
+        )
+    if row.status == GS.FAILED:
+        error = ErrorInfo(
+            error_type=row.error_type or "Error",
+            error_message=row.error_message or "",
+            retryable=False,
+            action="fix_input",
+        )
+        return ItemOutcome(id=row.item_id, status="failed", error=error, attempts=row.attempts)
+    return None
+
+
+def start_item(ctx: StageContext, item_id: int) -> ItemStart:
+    """Mark the item processing, load its work and hold its credits (under a key of run,
+    stage and item, so a retried attempt never holds twice)."""
+    service = service_for(ctx.stage)
+    key = credits.item_key(ctx.run_id, int(ctx.stage), item_id)
+    row = _start_items(ctx, [item_id]).get(item_id)
+    if row is None:
+        error = ErrorInfo(error_type="NotFoundError", error_message="not in this run's queue")
+        return ItemStart(
+            item_id, 0, key, outcome=ItemOutcome(id=item_id, status="failed", error=error)
+        )
+    start = ItemStart(item_id, row.attempts, key, outcome=_settled_outcome(row))
+    if start.outcome is not None:
+        return start
+    try:
+        with session_scope() as session:
+            start.work = service.load(session, ctx, item_id)
+    except NothingToDo:
+        start.outcome = _complete_without_work(ctx, start)
+        return start
+    start.cost = credits.cost_per_item(ctx.stage, ctx.settings) if service.info.uses_ai else 0
+    if start.cost:
+        try:
+            with session_scope() as session:
+                credits.reserve(session, ctx.account_id, start.cost, key, ctx.run_id)
+        except InsufficientCreditsError as exc:
+            back_in_window(ctx, [item_id])
+            start.insufficient_credits = error_info(exc, "PREP")
+    return start
+
+
+class AttemptSuperseded(Exception):  # noqa: N818  (a signal, not a failure)
+    """The item is no longer this attempt's: a cancel put it back, or a later attempt took it.
+    Nothing this attempt made is kept, so nothing is saved or charged twice."""
+
+
+def finish_item(ctx: StageContext, start: ItemStart, result: AIResult[Any] | None) -> ItemOutcome:
+    """Save the results, settle the credits and complete the item, in one transaction, and
+    only while this attempt still owns the item."""
+    service = service_for(ctx.stage)
+    assert start.work is not None
+    try:
+        with session_scope() as session:
+            # Claim first: the row is locked until commit, so a twin attempt waits, then finds
+            # the item completed and changes nothing.
+            owned = set_status(
+                session,
+                ctx.run_id,
+                ctx.stage,
+                [start.item_id],
+                GS.COMPLETED,
+                only_from=(GS.PROCESSING,),
+                attempt=start.attempts,
+            )
+            if not owned:
+                raise AttemptSuperseded
+            counters = service.save(session, ctx, start.item_id, start.work, result)
+            set_status(
+                session, ctx.run_id, ctx.stage, [start.item_id], GS.COMPLETED, result=counters
+            )
+            if start.cost:
+                credits.settle(session, ctx.account_id, start.key, start.cost, ctx.run_id)
+            _record_usage(session, ctx, start.item_id, result)
+    except NothingToDo:
+        return _complete_without_work(ctx, start)
+    usage = result.usage if result is not None else None
+    return ItemOutcome(
+        id=start.item_id,
+        status="completed",
+        result=counters,
+        attempts=start.attempts,
+        credits_charged=start.cost,
+        cost=Cost(tokens_in=usage.tokens_in, tokens_out=usage.tokens_out, cost_usd=usage.cost_usd)
+        if usage
+        else Cost(),
+    )
+
+
+def fail_item(ctx: StageContext, start: ItemStart, error: ErrorInfo) -> ItemOutcome:
+    """The item fails for good (a permanent error, or the last attempt): the hold is released."""
+    with session_scope() as session:
+        owned = set_status(
+            session,
+            ctx.run_id,
+            ctx.stage,
+            [start.item_id],
+            GS.FAILED,
+            error,
+            only_from=(GS.PROCESSING,),
+            attempt=start.attempts,
+        )
+        if not owned:
+            raise AttemptSuperseded
+        if start.cost:
+            credits.release(session, ctx.account_id, start.key, ctx.run_id)
+    return ItemOutcome(id=start.item_id, status="failed", error=error, attempts=start.attempts)
+
+
+def abandon_item(ctx: StageContext, start: ItemStart, requeue: bool) -> None:
+    """The attempt ends without a result (a transient error, or a cancel): release the hold;
+    after a cancel the item goes back to the run's window."""
+    with session_scope() as session:
+        if start.cost:
+            credits.release(session, ctx.account_id, start.key, ctx.run_id)
+    if requeue:
+        back_in_window(ctx, [start.item_id])
+
+
+def _complete_without_work(ctx: StageContext, start: ItemStart) -> ItemOutcome:
+    """Done by an earlier (or a twin) attempt: complete it without charging again."""
+    with session_scope() as session:
+        credits.release(session, ctx.account_id, start.key, ctx.run_id)
+        set_status(
+            session,
+            ctx.run_id,
+            ctx.stage,
+            [start.item_id],
+            GS.COMPLETED,
+            only_from=(GS.PROCESSING, GS.QUEUED, GS.PENDING),
+        )
+    return ItemOutcome(id=start.item_id, status="completed", attempts=start.attempts)
+
+
+def back_in_window(ctx: StageContext, ids: list[int]) -> None:
+    """Items this attempt will not finish go back to the workflow's window (`queued`), never
+    left `processing`."""
+    with session_scope() as session:
+        set_status(
+            session, ctx.run_id, ctx.stage, ids, GS.QUEUED, only_from=(GS.PROCESSING, GS.QUEUED)
+        )
+
+
+# --- batch stages -----------------------------------------------------------------------------
 
 
 def process_batch(
@@ -82,117 +248,44 @@ def process_batch(
     is_cancelled: Callable[[], bool],
     heartbeat: Callable[[str], None],
 ) -> BatchResult:
-    """Process a batch. Raises a retryable Igny8Error (or an unexpected error) for Temporal to
+    """Process a batch of a stage without AI calls per item (queue ideas, review) or the
+    clustering of stage 1. Raises a retryable error (or an unexpected one) for Temporal to
     retry the batch; permanent errors fail only their item."""
     service = service_for(ctx.stage)
     if getattr(service, "batch_mode", False):
         return _process_whole_batch(ctx, batch_no, ids, heartbeat)
-    rows = _start_items(ctx, ids)
     outcomes: list[ItemOutcome] = []
-    charged = 0
-    cost = credits.cost_per_item(ctx.stage, ctx.settings)
     for index, item_id in enumerate(ids):
-        row = rows.get(item_id)
-        if row is None:
-            continue  # not in this run's queue (cannot happen through the workflow)
-        if row.status == GS.COMPLETED:
-            outcomes.append(
-                ItemOutcome(
-                    id=item_id, status="completed", result=row.result, attempts=row.attempts
-                )
-            )
-            continue
-        if row.status == GS.FAILED:
-            error = ErrorInfo(
-                error_type=row.error_type or "Error",
-                error_message=row.error_message or "",
-                retryable=False,
-                action="fix_input",
-            )
-            outcomes.append(
-                ItemOutcome(id=item_id, status="failed", error=error, attempts=row.attempts)
-            )
-            continue
         if is_cancelled():
-            _requeue(ctx, ids[index:])
+            back_in_window(ctx, ids[index:])
             raise BatchCancelled(f"{len(ids) - index} items re-queued")
-        heartbeat(row.item_name)
-        try:
-            outcome, spent = _process_item(ctx, row, cost)
-        except InsufficientCreditsError as exc:
-            _requeue(ctx, ids[index:])
+        start = start_item(ctx, item_id)
+        if start.insufficient_credits:
+            back_in_window(ctx, ids[index:])
             return BatchResult(
                 outcomes=outcomes,
-                credits_charged=charged,
-                insufficient_credits=error_info(exc, "PREP"),
+                credits_charged=sum(o.credits_charged for o in outcomes),
+                insufficient_credits=start.insufficient_credits,
             )
+        if start.outcome is not None:
+            outcomes.append(start.outcome)
+            continue
+        assert start.work is not None
+        heartbeat(start.work.name)
+        try:
+            outcomes.append(finish_item(ctx, start, service.generate(ctx, start.work)))
+        except (Igny8Error, pydantic.ValidationError) as exc:
+            info = error_info(exc, "SAVE")
+            if info.retryable:
+                abandon_item(ctx, start, requeue=True)
+                back_in_window(ctx, ids[index:])
+                raise
+            outcomes.append(fail_item(ctx, start, info))
         except BaseException:
-            _requeue(ctx, ids[index:])  # retryable or unexpected: Temporal retries the batch
+            abandon_item(ctx, start, requeue=True)
+            back_in_window(ctx, ids[index:])  # unexpected: Temporal retries the batch
             raise
-        outcomes.append(outcome)
-        charged += spent
-    return BatchResult(outcomes=outcomes, credits_charged=charged)
-
-
-def _process_item(ctx: StageContext, row: StageItem, cost: int) -> tuple[ItemOutcome, int]:
-    """One item: load, reserve credits, generate, then save + settle + complete in one
-    transaction. Permanent errors fail the item; others propagate (the hold released)."""
-    service = service_for(ctx.stage)
-    item_id = row.item_id
-    key = credits.item_key(ctx.run_id, int(ctx.stage), item_id)
-    ai_cost = cost if service.info.uses_ai else 0
-    try:
-        with session_scope() as session:
-            work = service.load(session, ctx, item_id)
-        if ai_cost:
-            with session_scope() as session:
-                credits.reserve(session, ctx.account_id, ai_cost, key, ctx.run_id)
-        result = service.generate(ctx, work)
-        with session_scope() as session:
-            counters = service.save(session, ctx, item_id, work, result)
-            if ai_cost:
-                credits.settle(session, ctx.account_id, key, ai_cost, ctx.run_id)
-            _record_usage(session, ctx, item_id, result)
-            set_status(session, ctx.run_id, ctx.stage, [item_id], GS.COMPLETED, result=counters)
-        return ItemOutcome(
-            id=item_id, status="completed", result=counters, attempts=row.attempts
-        ), ai_cost
-    except NothingToDo:
-        # Done by an earlier (or a twin) attempt: complete it without charging again.
-        with session_scope() as session:
-            credits.release(session, ctx.account_id, key, ctx.run_id)
-            set_status(
-                session,
-                ctx.run_id,
-                ctx.stage,
-                [item_id],
-                GS.COMPLETED,
-                only_from=(GS.PROCESSING, GS.PENDING),
-            )
-        return ItemOutcome(id=item_id, status="completed", attempts=row.attempts), 0
-    except InsufficientCreditsError:
-        raise
-    except (Igny8Error, pydantic.ValidationError) as exc:
-        info = error_info(exc, "AI_CALL")
-        with session_scope() as session:
-            credits.release(session, ctx.account_id, key, ctx.run_id)
-        if info.retryable:
-            raise
-        with session_scope() as session:
-            set_status(session, ctx.run_id, ctx.stage, [item_id], GS.FAILED, info)
-        return ItemOutcome(id=item_id, status="failed", error=info, attempts=row.attempts), 0
-    except BaseException:
-        with session_scope() as session:
-            credits.release(session, ctx.account_id, key, ctx.run_id)
-        raise
-
-
-def _requeue(ctx: StageContext, ids: list[int]) -> None:
-    """Items this batch will not finish go back to pending (never left `processing`)."""
-    with session_scope() as session:
-        set_status(
-            session, ctx.run_id, ctx.stage, ids, GS.PENDING, only_from=(GS.PROCESSING, GS.PENDING)
-        )
+    return BatchResult(outcomes=outcomes, credits_charged=sum(o.credits_charged for o in outcomes))
 
 
 def _process_whole_batch(
@@ -212,7 +305,7 @@ def _process_whole_batch(
             with session_scope() as session:
                 credits.reserve(session, ctx.account_id, cost, key, ctx.run_id)
     except InsufficientCreditsError as exc:
-        _requeue(ctx, ids)
+        back_in_window(ctx, ids)
         return BatchResult(outcomes=[], insufficient_credits=error_info(exc, "PREP"))
     try:
         result = service.generate(ctx, work)
@@ -236,7 +329,7 @@ def _process_whole_batch(
     except BaseException:
         with session_scope() as session:
             credits.release(session, ctx.account_id, key, ctx.run_id)
-        _requeue(ctx, ids)
+        back_in_window(ctx, ids)
         raise
     outcomes = [ItemOutcome(id=i, status="completed", result=per_item.get(i, {})) for i in ids]
     if outcomes:

@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 
 from contracts.stages import MAX_IN_ARTICLE_IMAGES, Stage
 from contracts.status import ContentSource, EditorialStatus, IdeaStatus, ImageKind, TaskStatus
-from models import Content, ContentIdea, Image, Site, Task
+from contracts.wordpress import PUBLISH_STAGE
+from models import Content, ContentIdea, Image, Site, StageItem, Task
 from services.ai.local_markup import visible_word_count
 from services.ai.schemas import AIResult, ArticleBrief, ImagePromptBrief, OutlineSection
 from services.stages.base import ItemWork, NothingToDo, StageContext, StageService
@@ -100,8 +101,8 @@ class GenerateContent(StageService):
             extra={"target": task.target_word_count},
         )
 
-    def generate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
-        return ctx.provider.generate_article(work.brief)
+    async def agenerate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
+        return await ctx.provider.agenerate_article(work.brief)
 
     def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
         assert result is not None
@@ -182,8 +183,8 @@ class GenerateImagePrompts(StageService):
             ),
         )
 
-    def generate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
-        return ctx.provider.generate_image_prompts(work.brief)
+    async def agenerate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
+        return await ctx.provider.agenerate_image_prompts(work.brief)
 
     def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
         assert result is not None
@@ -236,9 +237,9 @@ class GenerateImages(StageService):
             name=label, brief=(image.prompt, *size), extra={"content_id": image.content_id}
         )
 
-    def generate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
+    async def agenerate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
         prompt, width, height = work.brief
-        return ctx.provider.generate_image(prompt, width, height)
+        return await ctx.provider.agenerate_image(prompt, width, height)
 
     def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
         assert result is not None
@@ -296,4 +297,22 @@ class Review(StageService):
         auto = bool(site and site.auto_publish and site.wp_url)
         content.status = EditorialStatus.APPROVED if auto else EditorialStatus.REVIEW
         session.add(content)
+        if auto and not content.external_id:
+            # Into the run's publish queue in the same transaction: no approval is ever lost.
+            queued = session.exec(
+                select(StageItem.id).where(
+                    StageItem.run_id == ctx.run_id,
+                    StageItem.stage == PUBLISH_STAGE,
+                    StageItem.item_id == item_id,
+                )
+            ).first()
+            if queued is None:
+                session.add(
+                    StageItem(
+                        run_id=ctx.run_id,
+                        stage=PUBLISH_STAGE,
+                        item_id=item_id,
+                        item_name=content.title[:120],
+                    )
+                )
         return {"approved": 1} if auto else {"review": 1}

@@ -1,0 +1,493 @@
+"""Stage scheduling for AutomationRunWorkflow: filling each stage's queue, dispatching its items
+under a sliding window, and folding their outcomes into the stage's counters.
+
+The database holds every item's status; this class holds counters, a bounded window of loaded
+item ids per stage and the flights in the air. It changes nothing but `RunState.stages` and the
+batch counter; the run's own state (pause, error, status) belongs to the workflow, which hears
+of what matters through `RunEvents`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import Protocol
+
+from temporalio import workflow
+from temporalio.exceptions import (
+    ActivityError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+    is_cancelled_exception,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from contracts.messages import done_message, failed_suffix
+    from contracts.run import (
+        ACT_MARK_ITEMS,
+        ACT_PLAN_STAGE,
+        ACT_PROCESS_BATCH,
+        ACT_PROCESS_ITEM,
+        STAGE_FINISHED,
+        BatchInput,
+        BatchResult,
+        ErrorInfo,
+        FailedItem,
+        ItemInput,
+        ItemOutcome,
+        ItemRef,
+        ItemResult,
+        MarkItemsInput,
+        PlanStageInput,
+        PlanStageResult,
+        RunInput,
+        RunState,
+        SettledItems,
+        StageState,
+    )
+    from contracts.stages import STAGES, Stage
+    from contracts.wordpress import (
+        PUBLISH_STAGE,
+        PUBLISH_WORKFLOW,
+        PublishContentInput,
+        PublishResult,
+        publish_workflow_id,
+    )
+    from core.error_info import error_info
+    from workflows.options import BOOKKEEPING, ai_item, stage_batch
+
+MAX_FAILED_KEPT = 100  # failures listed in the workflow's state; the database has them all
+RECENT_KEPT = 50
+NAME_KEPT = 60  # characters of an item's name held in the window
+MAX_WINDOW = 1000
+PUBLISH_CONCURRENCY = 4
+
+
+class RunEvents(Protocol):
+    """What the scheduler tells the workflow that owns the run."""
+
+    def changed(self) -> None:
+        """Something a reader sees changed: record it and wake the run loop."""
+
+    def credits_exhausted(self, error: ErrorInfo) -> None:
+        """The account ran out of credits: the run must pause with this reason."""
+
+
+@dataclass
+class Flight:
+    """Items handed to one activity (or one publish child)."""
+
+    stage: int
+    items: list[ItemRef]
+    task: asyncio.Task[None] | None = None
+    cancelled: bool = False
+
+
+class StageScheduler:
+    def __init__(self, inp: RunInput, state: RunState, run_id: str, events: RunEvents) -> None:
+        self.inp = inp
+        self.s = state
+        self.run_id = run_id
+        self.events = events
+        self.flights: dict[int, Flight] = {}
+        self._planning: set[int] = set()
+
+    # --- what the run looks like ---------------------------------------------------------------
+
+    @property
+    def queues(self) -> list[int]:
+        """The stages of the run, then the publish queue that follows review."""
+        order = list(self.s.stage_order)
+        return order + [PUBLISH_STAGE] if Stage.REVIEW in order else order
+
+    def processing(self, stage: int) -> int:
+        return sum(len(f.items) for f in self.flights.values() if f.stage == stage)
+
+    def in_flight(self) -> int:
+        return len(self.flights)
+
+    def finished(self) -> bool:
+        return all(self.s.stages[q].status in STAGE_FINISHED for q in self.queues)
+
+    def current_stage(self) -> int | None:
+        """The earliest stage not yet finished (publishing counts as part of review)."""
+        for number in self.queues:
+            if self.s.stages[number].status not in STAGE_FINISHED:
+                return Stage.REVIEW if number == PUBLISH_STAGE else number
+        return None
+
+    def failed_stage(self) -> StageState | None:
+        """A stage that ended with every one of its items failed: the run stops there."""
+        return next((st for st in self.s.stages.values() if st.status == "failed"), None)
+
+    def _upstream(self, number: int) -> StageState | None:
+        queues = self.queues
+        index = queues.index(number)
+        return self.s.stages[queues[index - 1]] if index else None
+
+    def _upstream_done(self, number: int) -> bool:
+        if self.inp.options.strict_order or number == PUBLISH_STAGE:
+            # Strict: every earlier stage finished. Publishing follows review's approvals.
+            queues = self.queues
+            earlier = queues[: queues.index(number)]
+            if number == PUBLISH_STAGE:
+                earlier = [Stage.REVIEW]
+            return all(self.s.stages[q].status in STAGE_FINISHED for q in earlier)
+        up = self._upstream(number)
+        return up is None or up.status in STAGE_FINISHED
+
+    def _may_work(self, number: int) -> bool:
+        """Strict order: only the earliest unfinished stage. Overlap: any stage whose upstream
+        has started (publishing always may: it only finds what review approved)."""
+        if self.s.stages[number].status in STAGE_FINISHED:
+            return False
+        if self.inp.options.strict_order and number != PUBLISH_STAGE:
+            return self._upstream_done(number)
+        up = self._upstream(number)
+        return up is None or number == PUBLISH_STAGE or up.status != "pending"
+
+    # --- sizes ---------------------------------------------------------------------------------
+
+    def _per_item(self, number: int) -> bool:
+        """AI stages after clustering: one activity per item, i.e. per AI call."""
+        return (
+            number in STAGES and STAGES[Stage(number)].uses_ai and number != Stage.CLUSTER_KEYWORDS
+        )
+
+    def batch_size(self, number: int) -> int:
+        if number == PUBLISH_STAGE or self._per_item(number):
+            return 1
+        default = STAGES[Stage(number)].batch_size
+        return max(1, self.inp.options.batch_sizes.get(number, default))
+
+    def concurrency(self, number: int) -> int:
+        if number == PUBLISH_STAGE:
+            default = PUBLISH_CONCURRENCY
+        else:
+            default = STAGES[Stage(number)].concurrency
+        return max(1, self.inp.options.concurrency.get(number, default))
+
+    def _window_size(self, number: int) -> int:
+        """Enough loaded items to refill every slot twice over before the next plan."""
+        return min(MAX_WINDOW, 2 * self.batch_size(number) * self.concurrency(number))
+
+    def _slots(self, number: int) -> int:
+        return self.concurrency(number) - sum(1 for f in self.flights.values() if f.stage == number)
+
+    # --- driving -------------------------------------------------------------------------------
+
+    async def advance(self, dispatch: bool, close: bool = True) -> None:
+        """One turn: dispatch what is loaded, plan the queues that need it, dispatch again,
+        and close the stages that are done. `dispatch` False (paused, or continue-as-new is
+        due) starts nothing; `close` False (paused) leaves finished stages open until resume."""
+        for number in self.queues:
+            if dispatch and self._may_work(number):
+                self._dispatch(number)
+        for number in self.queues:
+            if self._may_work(number) and self._needs_plan(number):
+                await self._plan(number)
+                if dispatch:
+                    self._dispatch(number)
+        for number in self.queues:
+            if close and self._may_work(number):
+                self._close_if_done(number)
+
+    def _needs_plan(self, number: int) -> bool:
+        st = self.s.stages[number]
+        if number in self._planning:
+            return False
+        if not st.planned_final and self._upstream_done(number):
+            return True  # the last plan: whatever upstream left, and the skip rules
+        low = len(st.window) < self.batch_size(number) * self.concurrency(number)
+        return low and (st.unloaded > 0 or (st.upstream_moved and not st.planned_final))
+
+    async def _plan(self, number: int) -> None:
+        st = self.s.stages[number]
+        final = self._upstream_done(number)
+        manual = self.inp.manual
+        self._planning.add(number)
+        st.upstream_moved = False
+        if st.status == "pending":
+            st.status = "running"
+            st.started_at = workflow.now()
+        try:
+            plan = await workflow.execute_activity(
+                ACT_PLAN_STAGE,
+                PlanStageInput(
+                    run_id=self.run_id,
+                    account_id=self.inp.account_id,
+                    site_id=self.inp.site_id,
+                    stage=number,
+                    window=max(self._window_size(number) - len(st.window), 0),
+                    manual=bool(manual and manual.stage == number),
+                    final=final,
+                ),
+                result_type=PlanStageResult,
+                **BOOKKEEPING,
+            )
+        finally:
+            self._planning.discard(number)
+        self._apply_plan(st, plan, first=not st.planned_once)
+        st.planned_once = True
+        st.planned_final = st.planned_final or final
+        self.events.changed()
+
+    def _apply_plan(self, st: StageState, plan: PlanStageResult, first: bool) -> None:
+        if plan.skip_message:
+            st.status = "skipped"
+            st.message = plan.skip_message
+            st.finished_at = workflow.now()
+            return
+        st.total, st.unloaded = plan.total, plan.unloaded
+        if first:  # afterwards the workflow's own counts are the truth (items in flight)
+            st.completed, st.failed_total = plan.completed, plan.failed
+        keep = 0 if st.stage == Stage.CLUSTER_KEYWORDS else NAME_KEPT
+        st.window.extend(ItemRef(id=i.id, name=i.name[:keep]) for i in plan.items)
+        for item in plan.rejected:
+            self._keep_failure(st, item)
+
+    def _dispatch(self, number: int) -> None:
+        st = self.s.stages[number]
+        size = self.batch_size(number)
+        if size > 1 and st.planned_final and not st.unloaded and st.window:
+            # Even batches: 2 001 keywords make two batches of ~1 000, not 2 000 + 1.
+            count = -(-len(st.window) // size)
+            size = -(-len(st.window) // count)
+        while st.window and self._slots(number) > 0:
+            items, st.window = st.window[:size], st.window[size:]
+            self.s.batch_counter += 1
+            flight = Flight(stage=number, items=items)
+            self.flights[self.s.batch_counter] = flight
+            flight.task = asyncio.create_task(self._fly(self.s.batch_counter, flight))
+            self.events.changed()
+
+    def _close_if_done(self, number: int) -> None:
+        st = self.s.stages[number]
+        if not (st.planned_final and self._upstream_done(number)):
+            return
+        if st.window or st.unloaded or self.processing(number) or number in self._planning:
+            return
+        st.finished_at = workflow.now()
+        every_item_failed = st.total and not st.completed and st.failed_total >= st.total
+        if every_item_failed and number != PUBLISH_STAGE:
+            st.status = "failed"
+            reason = st.last_error.error_message if st.last_error else "no item succeeded"
+            st.message = f"All {st.total:,} items failed: {reason}"
+        else:
+            st.status = "completed"
+            if number in STAGES:
+                st.message = done_message(number, st.result) + failed_suffix(st.failed_total)
+        self.events.changed()
+
+    def reopen(self, number: int, requeued: int) -> None:
+        """Failed items went back to pending (retry): the stage (and those after it) run again."""
+        st = self.s.stages[number]
+        st.failed_total -= requeued
+        st.failed = [] if st.failed_total <= 0 else st.failed
+        st.unloaded += requeued
+        queues = self.queues
+        for later in queues[queues.index(number) :]:
+            other = self.s.stages[later]
+            if other.status in ("completed", "failed", "skipped"):
+                other.status = "running"
+                other.planned_final = False
+                other.upstream_moved = True
+        self.events.changed()
+
+    def cancel_in_flight(self) -> None:
+        """Pause (immediate) or cancel: every flight stops; their items go back to the window."""
+        for flight in self.flights.values():
+            if flight.task and not flight.cancelled:
+                flight.cancelled = True
+                flight.task.cancel()
+
+    async def wait_for_flights(self) -> None:
+        tasks = [f.task for f in self.flights.values() if f.task]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def stop_all(self) -> None:
+        """The run stops early (cancelled, or a stage failed): nothing else will run."""
+        for st in self.s.stages.values():
+            if st.status in ("pending", "running"):
+                st.status = "cancelled"
+                st.window = []
+
+    # --- one flight ----------------------------------------------------------------------------
+
+    async def _fly(self, batch_no: int, flight: Flight) -> None:
+        st = self.s.stages[flight.stage]
+        try:
+            if flight.stage == PUBLISH_STAGE:
+                await self._publish(st, flight.items[0])
+            elif self._per_item(flight.stage):
+                await self._process_item(st, flight.items[0])
+            else:
+                await self._process_batch(st, batch_no, flight)
+        except (ActivityError, ChildWorkflowError, asyncio.CancelledError) as exc:
+            await self._settle(st, flight, exc)
+        finally:
+            self.flights.pop(batch_no, None)
+            self.events.changed()
+
+    async def _process_item(self, st: StageState, item: ItemRef) -> None:
+        o = self.inp.options
+        result = await workflow.execute_activity(
+            ACT_PROCESS_ITEM,
+            ItemInput(
+                run_id=self.run_id,
+                account_id=self.inp.account_id,
+                site_id=self.inp.site_id,
+                stage=st.stage,
+                item_id=item.id,
+                max_attempts=o.retry_maximum_attempts,
+            ),
+            result_type=ItemResult,
+            task_queue=o.ai_task_queue or None,
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            **ai_item(o),
+        )
+        if result.outcome is not None:
+            self._apply_outcome(st, item, result.outcome)
+        else:
+            st.window.insert(0, item)
+            if result.insufficient_credits:
+                self.events.credits_exhausted(result.insufficient_credits)
+
+    async def _process_batch(self, st: StageState, batch_no: int, flight: Flight) -> None:
+        result = await workflow.execute_activity(
+            ACT_PROCESS_BATCH,
+            BatchInput(
+                run_id=self.run_id,
+                account_id=self.inp.account_id,
+                site_id=self.inp.site_id,
+                stage=st.stage,
+                batch_no=batch_no,
+                item_ids=[i.id for i in flight.items],
+            ),
+            result_type=BatchResult,
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            **stage_batch(self.inp.options),
+        )
+        by_id = {i.id: i for i in flight.items}
+        for out in result.outcomes:
+            if out.id in by_id:
+                self._apply_outcome(st, by_id.pop(out.id), out)
+        if result.insufficient_credits:
+            st.window = list(by_id.values()) + st.window  # the activity put them back
+            self.events.credits_exhausted(result.insufficient_credits)
+        elif by_id:
+            # An item the batch said nothing about would loop for ever: it fails, typed.
+            missing = ErrorInfo(
+                error_type="MissingOutcomeError",
+                error_message="The batch ended without an outcome for this item",
+                timestamp=workflow.now(),
+            )
+            await self._mark(st, list(by_id.values()), "failed", missing)
+
+    async def _publish(self, st: StageState, item: ItemRef) -> None:
+        # Already started: a publish of this article (by hand) is under way and does the work.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await workflow.execute_child_workflow(
+                PUBLISH_WORKFLOW,
+                PublishContentInput(
+                    content_id=item.id, account_id=self.inp.account_id, site_id=self.inp.site_id
+                ),
+                id=publish_workflow_id(item.id),
+                result_type=PublishResult,
+            )
+        await self._mark(st, [item], "completed", None)
+
+    async def _settle(
+        self,
+        st: StageState,
+        flight: Flight,
+        exc: ActivityError | ChildWorkflowError | BaseException,
+    ) -> None:
+        """The flight ended without a result: cancelled (items back to the window) or failed
+        for good after its retries (items fail with the cause's error)."""
+        cancelled = flight.cancelled or is_cancelled_exception(exc)
+        error = None if cancelled else error_info(exc, "AI_CALL", workflow.now())
+        await self._mark(st, flight.items, "queued" if cancelled else "failed", error)
+
+    async def _mark(
+        self, st: StageState, items: list[ItemRef], status: str, error: ErrorInfo | None
+    ) -> None:
+        """Ask the database to settle the items, then count what it says happened to each
+        (some may have completed before a cancel arrived)."""
+        settled = await workflow.execute_activity(
+            ACT_MARK_ITEMS,
+            MarkItemsInput(
+                run_id=self.run_id,
+                stage=st.stage,
+                item_ids=[i.id for i in items],
+                status=status,
+                error=error,
+            ),
+            result_type=SettledItems,
+            **BOOKKEEPING,
+        )
+        by_id = {i.id: i for i in items}
+        for item_id in settled.statuses.get("completed", []):
+            result = settled.results.get(item_id, {})
+            self._count_completed(st, by_id[item_id], result)
+        for item_id in settled.statuses.get("failed", []):
+            err = settled.errors.get(item_id, error)
+            self._count_failed(st, by_id[item_id], err, 0)
+        back = [by_id[i] for i in settled.statuses.get("queued", []) if i in by_id]
+        st.window = back + st.window
+        if error:
+            st.last_error = error
+
+    # --- counting ------------------------------------------------------------------------------
+
+    def _apply_outcome(self, st: StageState, item: ItemRef, out: ItemOutcome) -> None:
+        st.cost.add(out.cost)
+        self.s.credits_used += out.credits_charged  # the ledger corrects it at each record
+        if out.status == "completed":
+            self._count_completed(st, item, out.result)
+        else:
+            self._count_failed(st, item, out.error, out.attempts)
+
+    def _count_completed(self, st: StageState, item: ItemRef, result: dict[str, int]) -> None:
+        st.completed += 1
+        for key, value in result.items():
+            st.result[key] = st.result.get(key, 0) + value
+        st.recent_completed = [*st.recent_completed, item][-RECENT_KEPT:]
+        queues = self.queues
+        index = queues.index(st.stage)
+        if index + 1 < len(queues):
+            self.s.stages[queues[index + 1]].upstream_moved = True
+        if st.stage == PUBLISH_STAGE:
+            review = self.s.stages.get(Stage.REVIEW)
+            if review is not None:
+                review.result["published"] = review.result.get("published", 0) + 1
+
+    def _count_failed(
+        self, st: StageState, item: ItemRef, error: ErrorInfo | None, attempts: int
+    ) -> None:
+        st.failed_total += 1
+        if error:
+            st.last_error = error
+        self._keep_failure(
+            st,
+            FailedItem(
+                id=item.id,
+                name=item.name,
+                attempts=attempts,
+                error_type=error.error_type if error else "Error",
+                error_message=(error.error_message if error else "")[:300],
+                retryable=error.retryable if error else False,
+            ),
+        )
+        if st.stage == PUBLISH_STAGE:
+            review = self.s.stages.get(Stage.REVIEW)
+            if review is not None:
+                review.result["publish_failed"] = review.result.get("publish_failed", 0) + 1
+                review.last_error = error or review.last_error
+
+    @staticmethod
+    def _keep_failure(st: StageState, item: FailedItem) -> None:
+        if len(st.failed) < MAX_FAILED_KEPT and all(f.id != item.id for f in st.failed):
+            st.failed.append(item)
