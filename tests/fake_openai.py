@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import random
 import threading
 import time
 from collections import deque
@@ -67,6 +68,27 @@ class FakeOpenAI:
     # Per schema name, a function that edits the built answer in place before it is sent.
     edits: dict[str, Callable[[dict[str, Any]], None]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
+    # Like a paid plan: calls beyond `max_in_flight` at once get 429 with Retry-After.
+    max_in_flight: int | None = None
+    cap_retry_after: float = 1.0
+    # Random faults at this rate, of these kinds (content faults only hit chat calls).
+    fault_rate: float = 0.0
+    fault_kinds: tuple[str, ...] = (
+        "rate_limit",
+        "server_error",
+        "hang",
+        "malformed_json",
+        "truncated",
+    )
+    hang_seconds: float = 3.0
+    seed: int = 7
+    # What a provider's dashboard would show.
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    rejected_at_cap: int = 0
+    served_seconds: float = 0.0  # time spent on calls that were served (not refused at the cap)
+    faults_injected: int = 0
+    _random: random.Random = field(default_factory=random.Random)
     _faults: deque[Fault] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
@@ -100,6 +122,7 @@ class FakeOpenAI:
 
     def start(self) -> FakeOpenAI:
         fake = self
+        self._random.seed(self.seed)
 
         class Handler(_Handler):
             server_fake = fake
@@ -132,8 +155,35 @@ class FakeOpenAI:
                     return fault
         return None
 
+    def _random_fault(self, endpoint: str) -> Fault | None:
+        with self._lock:
+            if not self.fault_rate or self._random.random() >= self.fault_rate:
+                return None
+            kinds = [k for k in self.fault_kinds if endpoint == "chat" or k in HTTP_FAULTS]
+            if not kinds:
+                return None
+            self.faults_injected += 1
+            kind = self._random.choice(kinds)
+        return Fault(kind, endpoint, retry_after=self.cap_retry_after, seconds=self.hang_seconds)
+
     def answer(self, endpoint: str, body: dict[str, Any], headers: dict[str, str]) -> _Reply:
-        fault = self._take_fault(endpoint)
+        with self._lock:
+            if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+                self.rejected_at_cap += 1
+                reply = _error(429, "Too many requests in flight", "rate_limit_exceeded")
+                return _Reply(429, reply.body, {"retry-after": f"{self.cap_retry_after:g}"})
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        started = time.monotonic()
+        try:
+            return self._answer(endpoint, body, headers)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+                self.served_seconds += time.monotonic() - started
+
+    def _answer(self, endpoint: str, body: dict[str, Any], headers: dict[str, str]) -> _Reply:
+        fault = self._take_fault(endpoint) or self._random_fault(endpoint)
         self.requests.append(Recorded(endpoint, body, headers, fault.kind if fault else None))
         if self.latency:
             self._stopping.wait(self.latency)

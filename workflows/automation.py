@@ -9,7 +9,7 @@ suggests it, with no flight in the air, so every history stays small.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
@@ -52,6 +52,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.scheduler import StageScheduler
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
+# How often, at most, the run's database row follows the workflow while items are in flight.
+RECORD_EVERY = timedelta(seconds=1)
 
 
 @workflow.defn(name="AutomationRunWorkflow")
@@ -67,6 +69,8 @@ class AutomationRunWorkflow:
         self.retry_lock = asyncio.Lock()
         self._wake = False
         self._dirty = True  # the database row is behind the workflow
+        self._recording: asyncio.Task[None] | None = None
+        self._last_record: datetime | None = None
         self._cancel_flights = False
 
     # --- RunEvents (the scheduler's reports) -----------------------------------------------------
@@ -90,7 +94,7 @@ class AutomationRunWorkflow:
                     self._cancel_flights = False
                     self.scheduler.cancel_in_flight()
                 continue_due = workflow.info().is_continue_as_new_suggested()
-                await self.scheduler.advance(
+                self.scheduler.advance(
                     dispatch=not self.s.paused and not continue_due, close=not self.s.paused
                 )
                 failed = self.scheduler.failed_stage()
@@ -99,8 +103,9 @@ class AutomationRunWorkflow:
                     break
                 if self.scheduler.finished():
                     break
-                await self._record()
+                await self._keep_recorded()
                 if continue_due and not self.scheduler.in_flight():
+                    await self._finish_recording()
                     await self._continue_as_new()
                 self._show_details()
                 await workflow.wait_condition(lambda: self._wake)
@@ -108,6 +113,7 @@ class AutomationRunWorkflow:
             if self.status != "failed":
                 self.status = "completed"
             self._show_details()
+            await self._finish_recording()
             await self._record(finished=True)
             await workflow.wait_condition(workflow.all_handlers_finished)
             return self._progress()
@@ -161,6 +167,7 @@ class AutomationRunWorkflow:
         there, with the reason where every reader sees it."""
         self.scheduler.cancel_in_flight()
         await self.scheduler.wait_for_flights()
+        await self._finish_recording()
         self.scheduler.stop_all()
         name = STAGES[Stage(failed.stage)].name
         last = failed.last_error
@@ -215,9 +222,28 @@ class AutomationRunWorkflow:
             ]
         )
 
+    async def _keep_recorded(self) -> None:
+        """Keep the database row close behind the workflow without holding up dispatching:
+        one record in the air at a time, at most every RECORD_EVERY while work is in flight
+        (the completions that wake the loop bring the next chance), at once when idle."""
+        if not self._dirty or (self._recording and not self._recording.done()):
+            return
+        idle = not self.scheduler.in_flight()
+        due = self._last_record is None or workflow.now() - self._last_record >= RECORD_EVERY
+        if idle:
+            await self._record()
+        elif due:
+            self._recording = asyncio.create_task(self._record())
+
+    async def _finish_recording(self) -> None:
+        if self._recording is not None:
+            await self._recording
+            self._recording = None
+
     async def _record(self, finished: bool = False) -> None:
         if not (self._dirty or finished):
             return
+        self._last_record = workflow.now()
         self._dirty = False
         self._upsert_search_attributes()
         progress = self._progress()
@@ -245,6 +271,8 @@ class AutomationRunWorkflow:
         """Cancelled: in-flight items stop, and everything not finished becomes cancelled."""
         self.scheduler.cancel_in_flight()
         await self.scheduler.wait_for_flights()
+        if self._recording is not None:
+            await asyncio.gather(self._recording, return_exceptions=True)
         await workflow.execute_activity(
             ACT_RELEASE_RUN_ITEMS, RunRef(run_id=self.run_id), result_type=int, **BOOKKEEPING
         )

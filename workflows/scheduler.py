@@ -91,7 +91,8 @@ class StageScheduler:
         self.run_id = run_id
         self.events = events
         self.flights: dict[int, Flight] = {}
-        self._planning: set[int] = set()
+        # Plans run beside the flights, so a slow plan never holds up dispatching.
+        self._planning: dict[int, asyncio.Task[None]] = {}
 
     # --- what the run looks like ---------------------------------------------------------------
 
@@ -105,13 +106,18 @@ class StageScheduler:
         return sum(len(f.items) for f in self.flights.values() if f.stage == stage)
 
     def in_flight(self) -> int:
-        return len(self.flights)
+        """Activities in the air (items, batches, publishes and plans)."""
+        return len(self.flights) + len(self._planning)
 
     def finished(self) -> bool:
         return all(self.s.stages[q].status in STAGE_FINISHED for q in self.queues)
 
     def current_stage(self) -> int | None:
-        """The earliest stage not yet finished (publishing counts as part of review)."""
+        """The earliest stage not yet finished (publishing counts as part of review), or the
+        stage a failed run stopped in."""
+        failed = self.failed_stage()
+        if failed is not None:
+            return failed.stage
         for number in self.queues:
             if self.s.stages[number].status not in STAGE_FINISHED:
                 return Stage.REVIEW if number == PUBLISH_STAGE else number
@@ -177,7 +183,7 @@ class StageScheduler:
 
     # --- driving -------------------------------------------------------------------------------
 
-    async def advance(self, dispatch: bool, close: bool = True) -> None:
+    def advance(self, dispatch: bool, close: bool = True) -> None:
         """One turn: dispatch what is loaded, plan the queues that need it, dispatch again,
         and close the stages that are done. `dispatch` False (paused, or continue-as-new is
         due) starts nothing; `close` False (paused) leaves finished stages open until resume."""
@@ -186,9 +192,7 @@ class StageScheduler:
                 self._dispatch(number)
         for number in self.queues:
             if self._may_work(number) and self._needs_plan(number):
-                await self._plan(number)
-                if dispatch:
-                    self._dispatch(number)
+                self._planning[number] = asyncio.create_task(self._plan(number))
         for number in self.queues:
             if close and self._may_work(number):
                 self._close_if_done(number)
@@ -206,7 +210,6 @@ class StageScheduler:
         st = self.s.stages[number]
         final = self._upstream_done(number)
         manual = self.inp.manual
-        self._planning.add(number)
         st.upstream_moved = False
         if st.status == "pending":
             st.status = "running"
@@ -226,12 +229,12 @@ class StageScheduler:
                 result_type=PlanStageResult,
                 **BOOKKEEPING,
             )
+            self._apply_plan(st, plan, first=not st.planned_once)
+            st.planned_once = True
+            st.planned_final = st.planned_final or final
         finally:
-            self._planning.discard(number)
-        self._apply_plan(st, plan, first=not st.planned_once)
-        st.planned_once = True
-        st.planned_final = st.planned_final or final
-        self.events.changed()
+            self._planning.pop(number, None)
+            self.events.changed()
 
     def _apply_plan(self, st: StageState, plan: PlanStageResult, first: bool) -> None:
         if plan.skip_message:
@@ -304,6 +307,7 @@ class StageScheduler:
 
     async def wait_for_flights(self) -> None:
         tasks = [f.task for f in self.flights.values() if f.task]
+        tasks += list(self._planning.values())
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 

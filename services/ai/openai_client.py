@@ -132,7 +132,6 @@ class OpenAIGateway:
         page) would otherwise surface as an AttributeError from deep inside the client."""
         with self.errors(what):
             raw = await method(**kwargs)
-            await raw.read()
         body = _json_body(raw.http_response)
         if not body:
             raise AIProviderError(f"OpenAI sent an unreadable {what} response (not a JSON object)")
@@ -143,7 +142,7 @@ class OpenAIGateway:
         create = self.client.embeddings.with_raw_response.create
         raw, _ = await self._send("embeddings", create, model=model, input=texts)
         with self.errors("embeddings"):
-            answer = await raw.parse()
+            answer = raw.parse()
         data = sorted(answer.data, key=lambda d: d.index)
         if len(data) != len(texts):
             raise AIOutputError(f"OpenAI returned {len(data)} embeddings for {len(texts)} texts")
@@ -163,7 +162,7 @@ class OpenAIGateway:
             "image", generate, model=model, prompt=prompt, size=size, n=1, **extra
         )
         with self.errors("image"):
-            answer = await raw.parse()
+            answer = raw.parse()
         encoded = answer.data[0].b64_json if answer.data else None
         if not encoded:
             raise AIOutputError("OpenAI answered the image request without base64 image data")
@@ -218,7 +217,7 @@ class OpenAIGateway:
         name = schema.__name__
         try:
             with self.errors("chat"):
-                completion = await raw.parse()
+                completion = raw.parse()
         except openai.LengthFinishReasonError:
             msg = f"The {name} answer was cut off (finish_reason=length): nothing was saved"
             raise AIOutputError(msg, details=spent) from None

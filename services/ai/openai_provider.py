@@ -4,6 +4,7 @@ Embeddings + k-means for clustering, structured output for text, the images endp
 from __future__ import annotations
 
 import asyncio
+import functools
 import base64
 import binascii
 import io
@@ -17,6 +18,7 @@ from pydantic import BaseModel, Field
 from core.config import Settings
 from core.errors import AIOutputError
 from services.ai import prompts as P
+from services.ai.call_retry import with_retries
 from services.ai.openai_client import OpenAIGateway, Structured, make_client
 from services.ai.pricing import PriceTable
 from services.ai.schemas import (
@@ -182,9 +184,9 @@ class OpenAIProvider:
         rows: list[list[float]] = []
         tokens = 0
         for start in range(0, len(texts), EMBEDDING_BATCH):
-            vectors, spent = await self.gateway.embed(
-                self.model_embeddings, texts[start : start + EMBEDDING_BATCH]
-            )
+            chunk = texts[start : start + EMBEDDING_BATCH]
+            embed = functools.partial(self.gateway.embed, self.model_embeddings, chunk)
+            vectors, spent = await with_retries(embed, self.settings)
             rows.extend(vectors)
             tokens += spent
         return np.asarray(rows, dtype=np.float32), tokens
@@ -215,7 +217,10 @@ class OpenAIProvider:
             if any(not c.name.strip() for c in answer.clusters):
                 raise ValueError("every cluster needs a non-blank name")
 
-        return await self.gateway.structured(self.model_chat, messages, ClusterLabelSet, check)
+        return await with_retries(
+            lambda: self.gateway.structured(self.model_chat, messages, ClusterLabelSet, check),
+            self.settings,
+        )
 
     # --- stages 2, 4, 5 -------------------------------------------------------------------------
 

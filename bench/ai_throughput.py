@@ -1,0 +1,170 @@
+"""How close a run gets to an AI provider's limit, and what faults cost.
+
+    .venv/bin/python bench/ai_throughput.py                       # caps 8 and 32, 1 s a call
+    .venv/bin/python bench/ai_throughput.py --caps 32 --keywords 300 --fault-rate 0.2
+
+Starts its own OpenAI-compatible server (a latency per call, a cap on calls in flight that
+answers 429 with Retry-After beyond it, optional random faults), a Temporal dev server and an
+igny8 worker with `IGNY8_AI_PROVIDER=openai`, then runs the whole pipeline on generated
+keywords and prints, per cap:
+
+    efficiency = (served call seconds / cap) / run wall seconds   (1.0: the provider never idled)
+    peak calls in flight, 429s at the cap, faults injected, items failed, credits vs ledger
+
+Each cap runs with the worker's AI concurrency set to the cap (`IGNY8_AI_MAX_IN_FLIGHT`), as
+an operator sets it to their plan, and once more with the defaults when `--defaults` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+
+SAMPLE = ROOT / "data" / "sample_keywords.csv"
+
+
+def temporal_cli() -> str:
+    return str(Path(sys.executable).parent / "temporal")
+
+
+def seed(keywords: int) -> tuple[int, int]:
+    """An account with plenty of credits and a site with `keywords` sample-like keywords."""
+    from core.db import session_scope
+    from models import Account, Keyword, Site
+    from services import credits
+    from services.keyword_rows import normalize_keyword
+
+    with open(SAMPLE, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with session_scope() as s:
+        account = Account(name="bench")
+        s.add(account)
+        s.flush()
+        site = Site(account_id=account.id, name="bench site", domain="bench.test")
+        s.add(site)
+        s.flush()
+        for i in range(keywords):
+            r = rows[i % len(rows)]
+            text = r["keyword"] if i < len(rows) else f"{r['keyword']} {i // len(rows)}"
+            s.add(
+                Keyword(
+                    account_id=account.id,
+                    site_id=site.id,
+                    text=text,
+                    normalized=normalize_keyword(text),
+                    volume=int(r["volume"]),
+                    difficulty=int(r["difficulty"]),
+                    cpc=float(r["cpc"] or 0),
+                    intent=r["intent"],
+                )
+            )
+        credits.top_up(s, account.id, 10_000_000, key=f"bench:{account.id}")
+        return account.id, site.id  # type: ignore[return-value]
+
+
+async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, object]:
+    from contracts.run import RunProgress
+    from core.config import Settings, get_settings
+    from core.db import init_db, session_scope
+    from core.search_attributes import SEARCH_ATTRIBUTES
+    from services import credits, runs
+    from tests.fake_openai import FakeOpenAI
+    from worker import build_worker
+
+    data = Path(tempfile.mkdtemp(prefix="igny8-bench-ai-"))
+    fake = FakeOpenAI(
+        latency=args.latency,
+        max_in_flight=cap,
+        fault_rate=args.fault_rate,
+        hang_seconds=args.timeout * 1.5,
+    ).start()
+    os.environ.update(
+        {
+            "IGNY8_DATA_DIR": str(data),
+            "DATABASE_URL": f"sqlite:///{data / 'igny8.db'}",
+            "IGNY8_AI_PROVIDER": "openai",
+            "OPENAI_BASE_URL": fake.base_url,
+            "OPENAI_API_KEY": fake.api_key,
+            "OPENAI_TIMEOUT_SECONDS": str(args.timeout),
+            "IGNY8_SECRET_KEY": "bench-secret-key",
+            "IGNY8_RETRY_INITIAL_SECONDS": "0.5",
+            "IGNY8_RETRY_MAXIMUM_SECONDS": "5",
+        }
+    )
+    if tuned:
+        os.environ["IGNY8_AI_MAX_IN_FLIGHT"] = str(cap)
+        os.environ["IGNY8_AI_RUN_CONCURRENCY"] = str(cap)
+    else:
+        os.environ.pop("IGNY8_AI_MAX_IN_FLIGHT", None)
+        os.environ.pop("IGNY8_AI_RUN_CONCURRENCY", None)
+    get_settings.cache_clear()
+    init_db()
+    account_id, site_id = seed(args.keywords)
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    settings: Settings = get_settings().model_copy(update={"task_queue": queue})
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(),
+        data_converter=pydantic_data_converter,
+        ui=False,
+        search_attributes=SEARCH_ATTRIBUTES,
+    )
+    try:
+        async with build_worker(env.client, settings, queue):
+            started = time.monotonic()
+            run_id = await runs.start_run(
+                env.client, settings, account_id=account_id, site_id=site_id, trigger="cli"
+            )
+            result = await env.client.get_workflow_handle(run_id, result_type=RunProgress).result()
+            wall = time.monotonic() - started
+    finally:
+        await env.shutdown()
+        fake.stop()
+    with session_scope() as s:
+        ledger = credits.credits_used(s, run_id)
+    efficiency = (fake.served_seconds / cap) / wall if wall else 0.0
+    return {
+        "cap": cap,
+        "tuned": tuned,
+        "status": result.status,
+        "wall_s": round(wall, 1),
+        "efficiency": round(efficiency, 2),
+        "peak_in_flight": fake.peak_in_flight,
+        "429_at_cap": fake.rejected_at_cap,
+        "faults": fake.faults_injected,
+        "calls": len(fake.requests),
+        "failed_items": result.failed_items,
+        "credits_used": result.credits_used,
+        "ledger": ledger,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--caps", default="8,32", help="calls in flight the provider takes")
+    parser.add_argument("--keywords", type=int, default=120)
+    parser.add_argument("--latency", type=float, default=1.0, help="seconds per call")
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--timeout", type=float, default=10.0, help="the client's timeout")
+    parser.add_argument("--defaults", action="store_true", help="also run with the defaults")
+    args = parser.parse_args()
+    for cap in (int(c) for c in args.caps.split(",")):
+        for tuned in (True, False) if args.defaults else (True,):
+            figures = asyncio.run(one_run(cap, args, tuned))
+            print("  ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
+
+
+if __name__ == "__main__":
+    main()
