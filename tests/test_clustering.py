@@ -7,19 +7,17 @@ import csv
 import random
 import time
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from services.clustering import BLOCK_SIZE, MAX_SIZE, ClusterGroup, cluster_texts, cluster_vectors
-
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_keywords.csv"
+from tests.helpers import SAMPLE_KEYWORDS
 
 
 @pytest.fixture(scope="module")
 def sample() -> list[tuple[int, str]]:
-    with SAMPLE.open(newline="") as fh:
+    with SAMPLE_KEYWORDS.open(newline="") as fh:
         return [(i, row["keyword"]) for i, row in enumerate(csv.DictReader(fh), start=1)]
 
 
@@ -33,7 +31,7 @@ def _cluster_of(groups: list[ClusterGroup]) -> dict[int, int]:
 
 
 def test_sample_file_is_a_realistic_keyword_set() -> None:
-    with SAMPLE.open(newline="") as fh:
+    with SAMPLE_KEYWORDS.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["keyword", "volume", "difficulty", "cpc", "intent", "country"]
     assert 300 <= len(rows) <= 400

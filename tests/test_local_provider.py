@@ -8,7 +8,6 @@ import csv
 import io
 import time
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -25,8 +24,8 @@ from services.ai.schemas import (
     KeywordInput,
     Usage,
 )
+from tests.helpers import SAMPLE_KEYWORDS
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_keywords.csv"
 LOCAL_USAGE = Usage(provider="local", model="igny8-local-v1", tokens_in=0, tokens_out=0)
 ALLOWED_TAGS = {"p", "h2", "h3", "ul", "li"}
 
@@ -38,7 +37,7 @@ def provider() -> LocalProvider:
 
 @pytest.fixture(scope="module")
 def keywords() -> list[KeywordInput]:
-    with SAMPLE.open(newline="") as fh:
+    with SAMPLE_KEYWORDS.open(newline="") as fh:
         return [
             KeywordInput(
                 id=n,

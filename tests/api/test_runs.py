@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,16 +14,13 @@ from temporalio.client import Client
 from core.db import session_scope
 from models import AutomationRun, Keyword
 from services import progress_feed
-from tests.api.conftest import Tenant
-from tests.api.live import EventReader, FailingProvider, TokenProvider, serve
-from tests.helpers import count
+from tests.helpers import SAMPLE_KEYWORDS, FailingProvider, Tenant, TokenProvider, count
+from tests.helpers.live import EventReader, serve
 from worker import build_worker
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_keywords.csv"
 
 
 def sample_csv(rows: int) -> bytes:
-    lines = SAMPLE.read_text(encoding="utf-8-sig").splitlines()
+    lines = SAMPLE_KEYWORDS.read_text(encoding="utf-8-sig").splitlines()
     return ("\n".join(lines[: rows + 1]) + "\n").encode()
 
 
