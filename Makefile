@@ -21,7 +21,7 @@ test-sqlite: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test-postgres: $(STAMP)
-	IGNY8_TEST_DB=postgresql $(BIN)/python -m pytest -q -m "not sqlite_only"
+	IGNY8_TEST_DB=postgresql $(BIN)/python -m pytest -q
 
 dev: $(STAMP)  ## dev server + worker + API in the foreground
 	$(BIN)/igny8 dev

@@ -33,7 +33,6 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
 
 @dataclass
 class Event:
-    at: float
     id: int
     event: str
     data: dict[str, Any]
@@ -41,7 +40,7 @@ class Event:
 
 @dataclass
 class EventReader:
-    """Reads a run's event stream in the background, recording when each event arrived."""
+    """Reads a run's event stream in the background, keeping every event in order."""
 
     events: list[Event] = field(default_factory=list)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -61,7 +60,6 @@ class EventReader:
                 if "data" in fields:
                     self.events.append(
                         Event(
-                            time.monotonic(),
                             int(fields["id"]),
                             fields.get("event", "message"),
                             json.loads(fields["data"]),
