@@ -157,7 +157,7 @@ async def start_manual_ai_run(
 async def read_run_progress(
     run_id: RunId, session: SessionDep, account: CurrentAccount, client: TemporalDep
 ) -> RunProgress:
-    """The run's progress (DESIGN §5): live while it runs, the final record after it ended."""
+    """The run's progress: live while it runs, the final record after it ended."""
     return await progress_of(client, _run(session, account, run_id))
 
 
