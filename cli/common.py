@@ -23,7 +23,7 @@ from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFa
 from temporalio.service import RPCError
 
 from core.config import get_settings
-from core.db import get_engine, init_db, session_scope
+from core.db import init_db, read_session, session_scope
 from core.errors import Igny8Error
 from core.temporal import connect
 
@@ -92,7 +92,7 @@ def writing() -> Iterator[Session]:
 def reading() -> Iterator[Session]:
     """A read session."""
     _ensure_db()
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with read_session() as session:
         yield session
 
 
