@@ -30,7 +30,7 @@ stop: $(STAMP)
 	$(BIN)/igny8 stop
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy core models services activities workflows api cli worker.py integrations
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy contracts core models services activities workflows api cli worker.py integrations
 
 clean:
 	rm -rf $(VENV) .data
