@@ -28,19 +28,18 @@ from tests.helpers.runs import (
     assert_matches_db,
     failed_item_ids,
     progress,
-    settings_for,
     settled,
     stage_completed,
     stage_failed,
     stage_processing,
     start,
+    worker_for,
 )
-from worker import build_worker
 
 
 async def test_full_run_takes_keywords_to_reviewed_articles(client: Client, task_queue: str):
     site = seed_site(keywords=60)
-    async with build_worker(client, settings_for(task_queue), task_queue):
+    async with worker_for(client, task_queue):
         run_id = await start(client, task_queue, site)
         result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
     _, site_id = site
@@ -70,7 +69,7 @@ async def test_second_run_for_a_site_is_refused(client: Client, task_queue: str)
     site = seed_site(keywords=20)
     provider = ControlledProvider()
     provider.delay["cluster_keywords"] = 1.0
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         run_id = await start(client, task_queue, site)
         with pytest.raises(ConflictError, match="already has an active run"):
             await start(client, task_queue, site)
@@ -81,7 +80,7 @@ async def test_pause_holds_and_resume_completes(client: Client, task_queue: str)
     site = seed_site(keywords=40)
     provider = ControlledProvider()
     provider.delay["generate_article"] = 0.15
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         run_id = await start(client, task_queue, site)
         handle = client.get_workflow_handle(run_id, result_type=RunProgress)
         await wait_for(lambda: stage_completed(client, run_id, 4, at_least=2))
@@ -104,7 +103,7 @@ async def test_immediate_pause_requeues_in_flight_work(client: Client, task_queu
     site = seed_site(keywords=40)
     provider = ControlledProvider()
     provider.delay["generate_article"] = 0.5
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         run_id = await start(client, task_queue, site)
         await wait_for(lambda: stage_processing(client, run_id, 4))
         paused = await runs.pause_run(client, run_id, mode="immediate")
@@ -125,7 +124,7 @@ async def test_cancel_leaves_nothing_processing(client: Client, task_queue: str)
     site = seed_site(keywords=40)
     provider = ControlledProvider()
     provider.delay["generate_article"] = 0.5
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         run_id = await start(client, task_queue, site)
         await wait_for(lambda: stage_processing(client, run_id, 4))
         await runs.cancel_run(client, run_id)
@@ -148,7 +147,7 @@ async def test_failed_item_is_listed_and_retry_completes_it(client: Client, task
     provider = ControlledProvider()
     # Hold stage 5 so the run is still open when the operator retries.
     gate = provider.gates["generate_image_prompts"] = threading.Event()
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         provider.fail_next_article = True  # a permanent (validation) error for one article
         run_id = await start(client, task_queue, site)
         await wait_for(lambda: stage_failed(client, run_id, 4), timeout=60)
@@ -181,7 +180,7 @@ async def test_cancel_right_after_start_is_recorded(client: Client, task_queue: 
     """A cancel that lands while the run records itself or plans still cleans up: the site is
     free for the next run and the closed run still answers queries."""
     site = seed_site(keywords=10)
-    async with build_worker(client, settings_for(task_queue), task_queue):
+    async with worker_for(client, task_queue):
         run_id = await start(client, task_queue, site)
         await asyncio.sleep(after)
         await runs.cancel_run(client, run_id)
@@ -201,7 +200,7 @@ async def test_a_run_terminated_in_the_ui_is_recorded_and_frees_its_site(
     site = seed_site(keywords=20)
     provider = ControlledProvider()
     provider.delay["generate_article"] = 0.5
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         run_id = await start(client, task_queue, site)
         await wait_for(lambda: stage_processing(client, run_id, 4))
         await client.get_workflow_handle(run_id).terminate(reason="operator")

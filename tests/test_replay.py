@@ -8,15 +8,14 @@ from temporalio.client import Client, WorkflowFailureError
 
 from services import runs
 from tests.helpers import ControlledProvider, seed_site, wait_for
-from tests.helpers.runs import replay_chain, settings_for, stage_completed, start
-from worker import build_worker
+from tests.helpers.runs import replay_chain, stage_completed, start, worker_for
 
 
 async def test_paused_resumed_run_replays(client: Client, task_queue: str) -> None:
     site = seed_site(keywords=20)
     provider = ControlledProvider()
     provider.delay["generate_article"] = 0.2
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         run_id = await start(client, task_queue, site)
         await wait_for(lambda: stage_completed(client, run_id, 4, at_least=1))
         await runs.pause_run(client, run_id, mode="immediate")
@@ -29,7 +28,7 @@ async def test_cancelled_run_replays(client: Client, task_queue: str) -> None:
     site = seed_site(keywords=20)
     provider = ControlledProvider()
     provider.delay["generate_article"] = 0.3
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         run_id = await start(client, task_queue, site)
         await wait_for(lambda: stage_completed(client, run_id, 4, at_least=1))
         await runs.cancel_run(client, run_id)

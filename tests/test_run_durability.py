@@ -17,8 +17,13 @@ from contracts.run import RunProgress
 from core.db import session_scope
 from models import AutomationConfig, Content, CreditTransaction, Image, StageItem, Task
 from tests.helpers import count, seed_site, wait_for
-from tests.helpers.runs import assert_matches_db, replay_chain, settings_for, stage_completed, start
-from worker import build_worker
+from tests.helpers.runs import (
+    assert_matches_db,
+    replay_chain,
+    stage_completed,
+    start,
+    worker_for,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,7 +60,7 @@ async def test_killed_worker_mid_run_completes_without_duplicates(
     finally:
         if proc.poll() is None:
             proc.kill()
-    async with build_worker(client, settings_for(task_queue), task_queue):
+    async with worker_for(client, task_queue):
         result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
     assert result.status == "completed"
     tasks = count(Task, site_id=site_id)
@@ -90,7 +95,7 @@ async def test_continue_as_new_keeps_counts_and_queues(client: Client, task_queu
                 batch_sizes={str(stage): 1 for stage in range(2, 8)},
             )
         )
-    async with build_worker(client, settings_for(task_queue), task_queue):
+    async with worker_for(client, task_queue):
         run_id = await start(client, task_queue, site)
         handle = client.get_workflow_handle(run_id, result_type=RunProgress)
         result = await handle.result()

@@ -6,7 +6,7 @@ import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from sqlmodel import col, select
+from sqlmodel import col
 
 from api.deps import (
     CurrentAccount,
@@ -19,7 +19,7 @@ from api.deps import (
     caller_site,
     get_site_or_404,
 )
-from api.pagination import paginate
+from api.pagination import paginate, site_rows
 from contracts.run import ManualSelection, RunProgress, StageQueuePage
 from contracts.stages import MANUAL_AI_STAGES, STAGE_BY_NAME, STAGES, Stage
 from core.db import read_session
@@ -104,12 +104,7 @@ def list_runs(
     kind: Annotated[Literal["automation", "manual"] | None, Query()] = None,
 ) -> Page[RunSummary]:
     """The site's runs, newest first."""
-    site = get_site_or_404(session, account, site_id)
-    query = select(AutomationRun).where(AutomationRun.site_id == site.id)
-    if status:
-        query = query.where(AutomationRun.status == status)
-    if kind:
-        query = query.where(AutomationRun.kind == kind)
+    query = site_rows(session, account, site_id, AutomationRun, status=status, kind=kind)
     order = (col(AutomationRun.started_at).desc(), col(AutomationRun.id).desc())
     return paginate(session, query, page, RunSummary, order)
 

@@ -8,13 +8,15 @@ from typing import Any
 from sqlmodel import select
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, Worker
 
 from contracts.run import RunProgress
 from core.config import Settings, get_settings
 from core.db import session_scope
 from models import StageItem
 from services import runs
+from services.ai.base import AIProvider
+from worker import build_worker
 from workflows.automation import AutomationRunWorkflow
 from workflows.publish import PublishContentWorkflow
 from workflows.wp_sync import WordPressSyncWorkflow
@@ -23,6 +25,13 @@ from workflows.wp_sync import WordPressSyncWorkflow
 def settings_for(task_queue: str) -> Settings:
     """The session's settings, with runs on this test's task queue."""
     return get_settings().model_copy(update={"task_queue": task_queue})
+
+
+def worker_for(client: Client, task_queue: str, provider: AIProvider | None = None) -> Worker:
+    """igny8's worker on the test's task queue; `provider` serves every account (default: the
+    configured one, local in tests)."""
+    factory = None if provider is None else (lambda _account_id: provider)
+    return build_worker(client, settings_for(task_queue), task_queue, factory)
 
 
 async def start(client: Client, task_queue: str, site: tuple[int, int], **kw: Any) -> str:
