@@ -21,7 +21,7 @@ test-sqlite: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test-postgres: $(STAMP)
-	IGNY8_TEST_DB=postgresql $(BIN)/python -m pytest -q -m "not sqlite_only"
+	IGNY8_TEST_DB=postgresql $(BIN)/python -m pytest -q
 
 dev: $(STAMP)  ## dev server + worker + API in the foreground
 	$(BIN)/igny8 dev
@@ -30,7 +30,7 @@ stop: $(STAMP)
 	$(BIN)/igny8 stop
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy core models services activities workflows api cli worker.py integrations
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy contracts core models services activities workflows api cli worker.py integrations
 
 clean:
 	rm -rf $(VENV) .data

@@ -1,4 +1,13 @@
-"""Dependencies of the routes: database session, settings, Temporal client, the caller."""
+"""Dependencies of the routes: database session, settings, Temporal client, the caller.
+
+No blocking I/O on the event loop, one pattern throughout: a route that only works with the
+database is a plain `def` (FastAPI runs it, like every sync dependency here, in its thread
+pool). A route that awaits Temporal is `async def`, takes no `SessionDep`, and does its
+database work in sync functions called with `await asyncio.to_thread(...)` that open a short
+session of their own (`caller_site` below, `services.progress_feed.load_run`), so no connection
+is held while Temporal answers. The async services it calls (`services.runs`,
+`services.schedules`) follow the same rule.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +21,7 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from core.config import Settings
-from core.db import get_engine
+from core.db import read_session
 from core.temporal import connect
 from models import Account, Site
 from models.schemas import MAX_ID, MAX_PAGE
@@ -25,7 +34,7 @@ TEMPORAL_CONNECT_TIMEOUT_SECONDS = 5.0
 def get_session() -> Iterator[Session]:
     """A read session per request. Routes write through `core.db.session_scope()`, which on
     SQLite takes the write lock up front (a read-then-write transaction could fail there)."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with read_session() as session:
         yield session
 
 
@@ -62,16 +71,17 @@ TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
 def get_current_account(
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Account:
-    """The account whose API key the request carries; 401 when missing, unknown or revoked."""
+    """The account whose API key the request carries; 401 when missing, unknown or revoked.
+    Read in a session of its own, closed at once: an async route holds no connection."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or not credentials.credentials:
         raise HTTPException(
             401, "Missing API key: send `Authorization: Bearer <key>`", headers=challenge
         )
-    found = authenticate(session, credentials.credentials)
+    with read_session() as session:
+        found = authenticate(session, credentials.credentials)
     if found is None:
         raise HTTPException(401, "Invalid or revoked API key", headers=challenge)
     account, key = found
@@ -86,6 +96,13 @@ def get_site_or_404(session: Session, account: Account, site_id: int) -> Site:
     """The caller's site; 404 for a missing site and for another account's site alike."""
     assert account.id is not None
     return get_site(session, account.id, site_id)
+
+
+def caller_site(account: Account, site_id: int) -> Site:
+    """get_site_or_404 in a session of its own, for async routes: `await
+    asyncio.to_thread(caller_site, account, site_id)`."""
+    with read_session() as session:
+        return get_site_or_404(session, account, site_id)
 
 
 SiteId = Annotated[int, Path(ge=1, le=MAX_ID, description="The site's id")]

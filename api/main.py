@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator
 
@@ -24,7 +22,9 @@ from api.routes import (
     planning,
     prompts,
     runs,
+    schedules,
     sites,
+    wordpress,
 )
 from core.config import Settings, get_settings
 from core.db import init_db
@@ -78,7 +78,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (422, "Invalid input"),
     )
 }
-OPTIONAL_ROUTERS = ("api.routes.wordpress", "api.routes.schedules")
 
 
 @contextlib.asynccontextmanager
@@ -119,10 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1 = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
     for module in (accounts, sites, keywords, planning, content, runs, events, credits, prompts):
         v1.include_router(module.router)
-    for name in OPTIONAL_ROUTERS:
-        # Written alongside this module by other issues; the API works without them.
-        if importlib.util.find_spec(name) is not None:
-            v1.include_router(importlib.import_module(name).router)
+    v1.include_router(wordpress.router)
+    v1.include_router(schedules.router)
     v1.include_router(health.router, include_in_schema=False)
     app.include_router(v1)
     app.include_router(health.router)

@@ -1,4 +1,5 @@
-"""Lists answer `{"items", "total", "limit", "offset"}`; this turns a query into one page."""
+"""Lists answer `{"items", "total", "limit", "offset"}`: the query of a site's rows with the
+filters a list route takes, and one page of it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy import func
 from sqlalchemy.sql import Select
 from sqlmodel import Session, select
 
-from api.deps import Pagination
+from api.deps import Pagination, get_site_or_404
+from models import Account
 from models.schemas import Page
 
 P = TypeVar("P", bound=BaseModel)
@@ -38,3 +40,16 @@ def paginate(
 def contains(column: Any, text: str) -> Any:
     """A case-insensitive substring match with LIKE wildcards in `text` taken literally."""
     return func.lower(column).contains(text.lower(), autoescape=True)
+
+
+def site_rows(
+    session: Session, account: Account, site_id: int, model: Any, **equal: object
+) -> Select:  # type: ignore[type-arg]
+    """The rows of `model` in the caller's site (404 otherwise) whose columns equal the values
+    given; a None value filters nothing."""
+    site = get_site_or_404(session, account, site_id)
+    query = select(model).where(model.site_id == site.id)
+    for column, value in equal.items():
+        if value is not None:
+            query = query.where(getattr(model, column) == value)
+    return query

@@ -81,7 +81,7 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
     from core.db import init_db, session_scope
     from core.search_attributes import SEARCH_ATTRIBUTES
     from services import credits, runs
-    from tests.fake_openai import FakeOpenAI
+    from tests.helpers.fake_openai import FakeOpenAI
     from worker import build_worker
 
     data = Path(tempfile.mkdtemp(prefix="igny8-bench-ai-"))

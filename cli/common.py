@@ -22,8 +22,8 @@ from sqlmodel import Session
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from core.config import get_settings
-from core.db import get_engine, init_db, session_scope
+from core.config import Settings, get_settings
+from core.db import init_db, read_session, session_scope
 from core.errors import Igny8Error
 from core.temporal import connect
 
@@ -92,12 +92,14 @@ def writing() -> Iterator[Session]:
 def reading() -> Iterator[Session]:
     """A read session."""
     _ensure_db()
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with read_session() as session:
         yield session
 
 
-async def temporal() -> Client:
-    settings = get_settings()
+async def temporal(settings: Settings | None = None) -> Client:
+    """A Temporal client (for `settings`, by default the environment's); ConnectionError when
+    Temporal does not answer in time."""
+    settings = settings or get_settings()
     try:
         return await asyncio.wait_for(connect(settings), CONNECT_TIMEOUT_SECONDS)
     except Exception as exc:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 import typer
 
-from cli import accounts, credits, keywords, runs, sites
+from cli import accounts, credits, dev, keywords, runs, schedules, sites
 
 app = typer.Typer(
     name="igny8",
@@ -20,12 +17,8 @@ app.add_typer(sites.app, name="sites")
 app.add_typer(keywords.app, name="keywords")
 app.add_typer(runs.app, name="runs")
 app.add_typer(credits.app, name="credits")
-
-# Command groups written with other issues; the CLI works without them.
-if importlib.util.find_spec("cli.schedules") is not None:
-    app.add_typer(importlib.import_module("cli.schedules").app, name="schedules")
-if importlib.util.find_spec("cli.dev") is not None:
-    importlib.import_module("cli.dev").register(app)
+app.add_typer(schedules.app, name="schedules")
+dev.register(app)
 
 
 if __name__ == "__main__":

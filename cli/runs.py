@@ -115,11 +115,7 @@ def show(run_id: RunArg, as_json: JsonOpt = False) -> None:
     async def go() -> RunProgress:
         return await current_progress(await temporal(), run_id)
 
-    progress = run(go())
-    if as_json:
-        print_json(progress)
-    else:
-        console.print(render_progress(progress))
+    _print_progress(run(go()), as_json)
 
 
 @app.command("list")
@@ -190,11 +186,7 @@ def _steer(run_id: str, verb: str, as_json: bool, **kwargs: object) -> None:
         action = getattr(run_control, verb)
         return await action(client, row, **kwargs)  # type: ignore[no-any-return]
 
-    progress = run(go())
-    if as_json:
-        print_json(progress)
-    else:
-        console.print(render_progress(progress))
+    _print_progress(run(go()), as_json)
 
 
 @app.command("pause")
@@ -251,3 +243,10 @@ def retry(
         console.print(f"{requeued} failed item(s) queued again {where}")
     if watch:
         _finish(run(_watch(working_id, as_json)), as_json)
+
+
+def _print_progress(progress: RunProgress, as_json: bool) -> None:
+    if as_json:
+        print_json(progress)
+    else:
+        console.print(render_progress(progress))

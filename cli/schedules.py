@@ -10,35 +10,21 @@ from typing import Annotated, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from cli.common import console, err, temporal
 from core.config import Settings, get_settings
 from core.db import init_db
 from core.errors import Igny8Error
-from core.temporal import connect
 from services import schedules as svc
 from services.schedule_spec import ScheduleInfo, validate_cron, validate_timezone
 
 app = typer.Typer(help="Recurring runs per site (Temporal Schedules).", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
 
 SiteOpt = Annotated[int, typer.Option("--site", min=1, help="The site's id")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the schedule as JSON")]
-CONNECT_TIMEOUT_SECONDS = 5.0
 T = TypeVar("T")
-
-
-async def _client(settings: Settings) -> Client:
-    try:
-        return await asyncio.wait_for(connect(settings), CONNECT_TIMEOUT_SECONDS)
-    except Exception as exc:
-        raise ConnectionError(
-            f"Temporal is not reachable at {settings.temporal_address}: start it with "
-            "`igny8 dev` or set TEMPORAL_ADDRESS"
-        ) from exc
 
 
 def _call(call: Callable[[Client, Settings], Awaitable[T]]) -> T:
@@ -46,7 +32,7 @@ def _call(call: Callable[[Client, Settings], Awaitable[T]]) -> T:
     settings = get_settings()
 
     async def go() -> T:
-        return await call(await _client(settings), settings)
+        return await call(await temporal(settings), settings)
 
     try:
         init_db()

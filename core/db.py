@@ -61,6 +61,14 @@ def init_db(engine: Engine | None = None) -> None:
 
 
 @contextmanager
+def read_session(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for reading: on SQLite its transaction stays deferred, so it never takes (or
+    waits for) the write lock. Write through session_scope()."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """A write session: commits on success, rolls back on error."""
     token = _immediate.set(True)

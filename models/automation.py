@@ -60,7 +60,7 @@ class AutomationRun(SQLModel, table=True):
     pause_reason: str | None = Field(default=None, max_length=500)
     stages: list[int] = json_list_field()
     stage_results: dict[str, Any] = json_dict_field()
-    progress: dict[str, Any] = json_dict_field()  # last progress snapshot (the §5 contract)
+    progress: dict[str, Any] = json_dict_field()  # last progress snapshot (a RunProgress)
     credits_used: int = 0
     error: dict[str, Any] | None = json_nullable_field()
     retry_of: str | None = Field(default=None, max_length=200)

@@ -17,7 +17,7 @@ class CreditTransaction(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     amount: int  # negative = spent, positive = added
     balance_after: int
-    operation: str = Field(max_length=60)  # top_up | reserve | settle | release | signup
+    operation: str = Field(max_length=60)  # top_up | reserve | settle | release
     reference: str = Field(default="", max_length=300, index=True)
     idempotency_key: str = Field(max_length=300, unique=True)
     run_id: str | None = Field(default=None, max_length=200, index=True)

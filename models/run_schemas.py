@@ -1,5 +1,5 @@
 """The HTTP API's bodies for runs, estimates and credits. Run progress itself is
-`contracts.run.RunProgress` (DESIGN §5), returned as is."""
+`contracts.run.RunProgress`, returned as is."""
 
 from __future__ import annotations
 

@@ -11,12 +11,11 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-from sqlmodel import Session
 from temporalio.client import Client, WorkflowQueryFailedError
 
 from contracts.run import RunProgress
 from contracts.status import ACTIVE_RUN_STATUSES
-from core.db import get_engine
+from core.db import read_session
 from core.errors import NotFoundError
 from models import AutomationRun
 from services.runs import read_progress, snapshot
@@ -27,8 +26,7 @@ log = logging.getLogger("igny8.progress")
 
 def load_run(run_id: str, account_id: int | None = None) -> AutomationRun:
     """The run's row; NotFoundError if missing or (with `account_id`) another account's."""
-    # A plain read session: session_scope() would take SQLite's write lock for a read.
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with read_session() as session:
         run = session.get(AutomationRun, run_id)
     if run is None or (account_id is not None and run.account_id != account_id):
         raise NotFoundError(f"Run {run_id} not found")

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, delete, select
 
 from contracts.status import EditorialStatus, ImageKind, PublishStatus
 from core.config import get_settings
-from core.db import get_engine, session_scope
+from core.db import read_session, session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
 from integrations.wordpress.client import Term, WordPressClient
 from integrations.wordpress.errors import WordPressNotFoundError, WordPressRejectedError, wp_code
@@ -74,7 +74,7 @@ def check_publishable(session: Session, content: Content, site: Site, update: bo
 
 def check_content(account_id: int, site_id: int, content_id: int, update: bool) -> None:
     """check_publishable for ids, in its own session."""
-    with Session(get_engine()) as session:
+    with read_session() as session:
         site = load_site(session, account_id, site_id)
         check_publishable(
             session, load_content(session, account_id, site_id, content_id), site, update

@@ -1,7 +1,12 @@
-"""Starting and steering runs: the one place the API, the CLI, the demo and schedules go through."""
+"""Starting and steering runs: the one place the API, the CLI, the demo and schedules go through.
+
+The async functions here are called on the API's event loop: their database work runs in a
+thread (asyncio.to_thread), never on the loop itself.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -122,6 +127,45 @@ async def start_run(
     if manual and manual.stage not in ALL_STAGES:
         raise ValidationError(f"Unknown stage {manual.stage}")
     run_id = new_run_id(site_id, manual.stage if manual else None)
+    options = await asyncio.to_thread(
+        _record_new_run, settings, run_id, account_id, site_id, trigger, manual, retry_of, stages
+    )
+    run_input = RunInput(
+        run_id=run_id,
+        account_id=account_id,
+        site_id=site_id,
+        trigger=trigger,
+        options=options,
+        manual=ManualRun(stage=manual.stage, count=len(set(manual.item_ids))) if manual else None,
+        retry_of=retry_of,
+    )
+    try:
+        await client.start_workflow(
+            AUTOMATION_WORKFLOW,
+            run_input,
+            id=run_id,
+            task_queue=settings.task_queue,
+            search_attributes=search_attributes(
+                account_id, site_id, options.stages[0], RunStatus.RUNNING
+            ),
+        )
+    except Exception as exc:
+        await asyncio.to_thread(_record_start_failure, run_id, str(exc))
+        raise
+    return run_id
+
+
+def _record_new_run(
+    settings: Settings,
+    run_id: str,
+    account_id: int,
+    site_id: int,
+    trigger: str,
+    manual: ManualSelection | None,
+    retry_of: str | None,
+    stages: list[int] | None,
+) -> RunOptions:
+    """Insert the run's row (ConflictError while the site has an active run); its options."""
     with session_scope() as session:
         options = run_options(session, site_id, settings)
         if stages:
@@ -146,34 +190,16 @@ async def start_run(
                 retry_of=retry_of,
             ),
         )
-    run_input = RunInput(
-        run_id=run_id,
-        account_id=account_id,
-        site_id=site_id,
-        trigger=trigger,
-        options=options,
-        manual=ManualRun(stage=manual.stage, count=len(picked)) if manual else None,
-        retry_of=retry_of,
-    )
-    try:
-        await client.start_workflow(
-            AUTOMATION_WORKFLOW,
-            run_input,
-            id=run_id,
-            task_queue=settings.task_queue,
-            search_attributes=search_attributes(
-                account_id, site_id, options.stages[0], RunStatus.RUNNING
-            ),
-        )
-    except Exception as exc:
-        with session_scope() as session:
-            row = session.get(AutomationRun, run_id)
-            if row:
-                row.status = RunStatus.FAILED
-                row.error = {"error_type": "StartError", "error_message": str(exc)}
-                row.finished_at = datetime.now(UTC)
-        raise
-    return run_id
+    return options
+
+
+def _record_start_failure(run_id: str, message: str) -> None:
+    with session_scope() as session:
+        row = session.get(AutomationRun, run_id)
+        if row:
+            row.status = RunStatus.FAILED
+            row.error = {"error_type": "StartError", "error_message": message}
+            row.finished_at = datetime.now(UTC)
 
 
 def _handle(client: Client, run_id: str) -> WorkflowHandle[Any, Any]:
@@ -200,12 +226,15 @@ async def is_open(client: Client, run_id: str) -> bool:
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
-        _record_closed(run_id, RunStatus.FAILED, "The run's workflow no longer exists")
+        await asyncio.to_thread(
+            _record_closed, run_id, RunStatus.FAILED, "The run's workflow no longer exists"
+        )
         return False
     if desc.status == WorkflowExecutionStatus.RUNNING:
         return True
     final = _CLOSED_AS.get(desc.status, RunStatus.FAILED)  # type: ignore[arg-type]
-    _record_closed(run_id, final, f"The workflow ended as {desc.status.name.lower()}")  # type: ignore[union-attr]
+    message = f"The workflow ended as {desc.status.name.lower()}"  # type: ignore[union-attr]
+    await asyncio.to_thread(_record_closed, run_id, final, message)
     return False
 
 
@@ -248,9 +277,13 @@ async def read_progress(client: Client, run: AutomationRun) -> RunProgress:
                 return await _handle(client, run.id).query(QUERY_PROGRESS, result_type=RunProgress)
             except RPCError:
                 pass  # closed between the check and the query
-        with session_scope() as session:  # the row as the closed workflow (or we) left it
-            run = session.get(AutomationRun, run.id) or run
+        run = await asyncio.to_thread(_reread, run)  # as the closed workflow (or we) left it
     return snapshot(run)
+
+
+def _reread(run: AutomationRun) -> AutomationRun:
+    with session_scope() as session:
+        return session.get(AutomationRun, run.id) or run
 
 
 async def pause_run(client: Client, run_id: str, mode: str = "drain") -> RunProgress:
@@ -322,6 +355,11 @@ def queue_page(
     )
 
 
+def _failed_items_of(run_id: str, stage: int | None) -> dict[int, list[int]]:
+    with session_scope() as session:
+        return failed_items(session, run_id, stage)
+
+
 def get_run(session: Session, run_id: str, account_id: int) -> AutomationRun:
     run = session.get(AutomationRun, run_id)
     if run is None or run.account_id != account_id:
@@ -343,8 +381,7 @@ async def retry_run(
     does the work."""
     if await is_open(client, run.id):
         return run.id, await retry_failed(client, run.id, stage, item_ids)
-    with session_scope() as session:
-        failed = failed_items(session, run.id, stage)
+    failed = await asyncio.to_thread(_failed_items_of, run.id, stage)
     if item_ids is not None:
         wanted = set(item_ids)
         failed = {st: [i for i in ids if i in wanted] for st, ids in failed.items()}

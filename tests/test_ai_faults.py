@@ -16,8 +16,8 @@ from core.config import Settings, get_settings
 from core.db import session_scope
 from models import CreditTransaction, StageItem
 from services import credits, runs
-from tests.fake_openai import FakeOpenAI
 from tests.helpers import seed_site
+from tests.helpers.fake_openai import FakeOpenAI
 from worker import build_worker
 
 
@@ -114,9 +114,8 @@ async def test_a_provider_that_fails_every_call_fails_the_run_in_stage_1(
     assert [s.status for s in result.stages[1:]] == ["cancelled"] * 6
     assert result.error is not None and "Stage 1" in result.error.error_message
     assert "OpenAI failed the embeddings request (500)" in result.summary
-    with session_scope() as s:
-        row = _run_row(run_id)
-        assert row.status == "failed" and row.finished_at
+    row = _run_row(run_id)
+    assert row.status == "failed" and row.finished_at
     assert ledger(run_id)[0] == 0
 
 

@@ -10,7 +10,6 @@ from sqlmodel import col, select
 from temporalio.client import Client, WorkflowFailureError
 
 from contracts.run import RunProgress, StageQueueInput, StageQueuePage
-from core.config import get_settings
 from core.db import session_scope
 from core.errors import ConflictError
 from models import (
@@ -18,7 +17,6 @@ from models import (
     Cluster,
     Content,
     ContentIdea,
-    CreditTransaction,
     Image,
     Keyword,
     StageItem,
@@ -26,53 +24,22 @@ from models import (
 )
 from services import credits, runs
 from tests.helpers import ControlledProvider, count, seed_site, wait_for
-from worker import build_worker
-
-
-def settings_for(task_queue: str):  # type: ignore[no-untyped-def]
-    return get_settings().model_copy(update={"task_queue": task_queue})
-
-
-async def start(client: Client, task_queue: str, site: tuple[int, int], **kw) -> str:  # type: ignore[no-untyped-def]
-    account_id, site_id = site
-    return await runs.start_run(
-        client,
-        settings_for(task_queue),
-        account_id=account_id,
-        site_id=site_id,
-        trigger="api",
-        **kw,
-    )
-
-
-async def progress(client: Client, run_id: str) -> RunProgress:
-    return await client.get_workflow_handle(run_id).query("progress", result_type=RunProgress)
-
-
-def db_counts(run_id: str, stage: int) -> dict[str, int]:
-    with session_scope() as s:
-        rows = s.exec(
-            select(StageItem.status).where(StageItem.run_id == run_id, StageItem.stage == stage)
-        ).all()
-    out: dict[str, int] = {}
-    for status in rows:
-        out[status] = out.get(status, 0) + 1
-    return out
-
-
-def assert_matches_db(p: RunProgress) -> None:
-    """Every stage count the workflow reports is what the database holds."""
-    for st in p.stages:
-        db = db_counts(p.run_id, st.stage)
-        assert st.completed == db.get("completed", 0), (st.name, st, db)
-        assert st.failed == db.get("failed", 0), (st.name, st, db)
-        held = db.get("pending", 0) + db.get("queued", 0) + db.get("processing", 0)
-        assert st.pending + st.processing == held, (st.name, st, db)
+from tests.helpers.runs import (
+    assert_matches_db,
+    failed_item_ids,
+    progress,
+    settled,
+    stage_completed,
+    stage_failed,
+    stage_processing,
+    start,
+    worker_for,
+)
 
 
 async def test_full_run_takes_keywords_to_reviewed_articles(client: Client, task_queue: str):
     site = seed_site(keywords=60)
-    async with build_worker(client, settings_for(task_queue), task_queue):
+    async with worker_for(client, task_queue):
         run_id = await start(client, task_queue, site)
         result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
     _, site_id = site
@@ -102,7 +69,7 @@ async def test_second_run_for_a_site_is_refused(client: Client, task_queue: str)
     site = seed_site(keywords=20)
     provider = ControlledProvider()
     provider.delay["cluster_keywords"] = 1.0
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         run_id = await start(client, task_queue, site)
         with pytest.raises(ConflictError, match="already has an active run"):
             await start(client, task_queue, site)
@@ -113,12 +80,12 @@ async def test_pause_holds_and_resume_completes(client: Client, task_queue: str)
     site = seed_site(keywords=40)
     provider = ControlledProvider()
     provider.delay["generate_article"] = 0.15
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         run_id = await start(client, task_queue, site)
         handle = client.get_workflow_handle(run_id, result_type=RunProgress)
-        await wait_for(lambda: _stage_completed(client, run_id, 4, at_least=2))
+        await wait_for(lambda: stage_completed(client, run_id, 4, at_least=2))
         await handle.signal("pause")  # as the UI sends it: no input
-        held = await wait_for(lambda: _settled(client, run_id))
+        held = await wait_for(lambda: settled(client, run_id))
         assert held.paused and held.status == "paused"
         await asyncio.sleep(2)
         later = await progress(client, run_id)
@@ -136,12 +103,12 @@ async def test_immediate_pause_requeues_in_flight_work(client: Client, task_queu
     site = seed_site(keywords=40)
     provider = ControlledProvider()
     provider.delay["generate_article"] = 3.0  # long enough for the cancel to arrive mid-call
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         run_id = await start(client, task_queue, site)
-        await wait_for(lambda: _stage_processing(client, run_id, 4))
+        await wait_for(lambda: stage_processing(client, run_id, 4))
         paused = await runs.pause_run(client, run_id, mode="immediate")
         assert paused.paused
-        held = await wait_for(lambda: _settled(client, run_id))
+        held = await wait_for(lambda: settled(client, run_id))
         stage4 = held.stages[3]
         assert stage4.processing == 0 and stage4.pending > 0
         assert count(StageItem, run_id=run_id, status="processing") == 0
@@ -157,9 +124,9 @@ async def test_cancel_leaves_nothing_processing(client: Client, task_queue: str)
     site = seed_site(keywords=40)
     provider = ControlledProvider()
     provider.delay["generate_article"] = 3.0  # long enough for the cancel to arrive mid-call
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         run_id = await start(client, task_queue, site)
-        await wait_for(lambda: _stage_processing(client, run_id, 4))
+        await wait_for(lambda: stage_processing(client, run_id, 4))
         await runs.cancel_run(client, run_id)
         with pytest.raises(WorkflowFailureError):
             await client.get_workflow_handle(run_id).result()
@@ -180,17 +147,17 @@ async def test_failed_item_is_listed_and_retry_completes_it(client: Client, task
     provider = ControlledProvider()
     # Hold stage 5 so the run is still open when the operator retries.
     gate = provider.gates["generate_image_prompts"] = threading.Event()
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         provider.fail_next_article = True  # a permanent (validation) error for one article
         run_id = await start(client, task_queue, site)
-        await wait_for(lambda: _stage_failed(client, run_id, 4), timeout=60)
+        await wait_for(lambda: stage_failed(client, run_id, 4), timeout=60)
         handle = client.get_workflow_handle(run_id, result_type=RunProgress)
         page = await handle.query(
             "stage_queue", StageQueueInput(stage=4, status="failed"), result_type=StageQueuePage
         )
         assert page.total == 1 and page.items[0].error_type == "ValidationError"
         assert "test fault" in (page.items[0].error_message or "")
-        db_page = _db_failed(run_id, 4)
+        db_page = failed_item_ids(run_id, 4)
         assert [i.id for i in page.items] == db_page
         provider.fail_titles = set()
         # Two operators retry at once: the item goes back to the queue once.
@@ -208,54 +175,12 @@ async def test_failed_item_is_listed_and_retry_completes_it(client: Client, task
     assert_matches_db(result)
 
 
-async def _stage_completed(client: Client, run_id: str, stage: int, at_least: int) -> bool:
-    p = await progress(client, run_id)
-    return any(s.stage == stage and s.completed >= at_least for s in p.stages)
-
-
-async def _stage_processing(client: Client, run_id: str, stage: int) -> bool:
-    p = await progress(client, run_id)
-    return any(s.stage == stage and s.processing > 0 for s in p.stages)
-
-
-async def _stage_failed(client: Client, run_id: str, stage: int) -> bool:
-    p = await progress(client, run_id)
-    return any(s.stage == stage and s.failed > 0 for s in p.stages)
-
-
-async def _settled(client: Client, run_id: str) -> RunProgress | None:
-    p = await progress(client, run_id)
-    return p if p.paused and all(s.processing == 0 for s in p.stages) else None
-
-
-def _db_failed(run_id: str, stage: int) -> list[int]:
-    with session_scope() as s:
-        return list(
-            s.exec(
-                select(StageItem.item_id).where(
-                    StageItem.run_id == run_id,
-                    StageItem.stage == stage,
-                    StageItem.status == "failed",
-                )
-            ).all()
-        )
-
-
-def ledger_keys(run_id: str) -> list[str]:
-    with session_scope() as s:
-        return list(
-            s.exec(
-                select(CreditTransaction.idempotency_key).where(CreditTransaction.run_id == run_id)
-            ).all()
-        )
-
-
 @pytest.mark.parametrize("after", [0.0, 0.2])
 async def test_cancel_right_after_start_is_recorded(client: Client, task_queue: str, after: float):
     """A cancel that lands while the run records itself or plans still cleans up: the site is
     free for the next run and the closed run still answers queries."""
     site = seed_site(keywords=10)
-    async with build_worker(client, settings_for(task_queue), task_queue):
+    async with worker_for(client, task_queue):
         run_id = await start(client, task_queue, site)
         await asyncio.sleep(after)
         await runs.cancel_run(client, run_id)
@@ -275,9 +200,9 @@ async def test_a_run_terminated_in_the_ui_is_recorded_and_frees_its_site(
     site = seed_site(keywords=20)
     provider = ControlledProvider()
     provider.delay["generate_article"] = 0.5
-    async with build_worker(client, settings_for(task_queue), task_queue, lambda _: provider):
+    async with worker_for(client, task_queue, provider):
         run_id = await start(client, task_queue, site)
-        await wait_for(lambda: _stage_processing(client, run_id, 4))
+        await wait_for(lambda: stage_processing(client, run_id, 4))
         await client.get_workflow_handle(run_id).terminate(reason="operator")
         with session_scope() as s:
             row = s.get(AutomationRun, run_id)

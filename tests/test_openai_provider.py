@@ -6,26 +6,27 @@ from __future__ import annotations
 import io
 import re
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from core.config import Settings
 from core.errors import AIOutputError, AIProviderError, ProviderTimeoutError
 from services.ai import openai_provider
 from services.ai.openai_provider import OpenAIProvider
 from services.ai.pricing import PriceTable
 from services.ai.schemas import (
-    ArticleBrief,
-    ClusterBrief,
     ExistingCluster,
     ImagePromptBrief,
     KeywordInput,
-    OutlineSection,
 )
-from tests.fake_openai import FakeOpenAI
+from tests.helpers.fake_openai import FakeOpenAI
+from tests.helpers.openai_inputs import (
+    article_brief,
+    cluster_brief,
+    provider_settings,
+    settings_with,
+)
 
 TOPICS = {
     "running": ["running shoes", "trail running shoes", "running shoes for women",
@@ -41,61 +42,14 @@ TOPICS = {
 PRICES = PriceTable()
 
 
-def settings_with(values: dict[str, Any]) -> Settings:
-    """Settings from explicit values by their environment names (they win over the env)."""
-    return Settings(**values)
-
-
-def settings_for(fake: FakeOpenAI, **extra: object) -> Settings:
-    values: dict[str, Any] = {
-        "OPENAI_BASE_URL": fake.base_url,
-        "OPENAI_API_KEY": fake.api_key,
-        "OPENAI_TIMEOUT_SECONDS": 1.0,
-        **extra,
-    }
-    return settings_with(values)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
 @pytest.fixture
 def provider(fake: FakeOpenAI) -> OpenAIProvider:
-    return OpenAIProvider.from_settings(settings_for(fake))
+    return OpenAIProvider.from_settings(provider_settings(fake))
 
 
 def keywords() -> list[KeywordInput]:
     texts = [t for kws in TOPICS.values() for t in kws]
     return [KeywordInput(id=100 + i, text=t, volume=1000 - i) for i, t in enumerate(texts)]
-
-
-def cluster_brief() -> ClusterBrief:
-    return ClusterBrief(
-        id=1, name="Sourdough Bread", description="Baking sourdough at home",
-        intent="informational", keywords=["sourdough bread recipe", "sourdough bread starter"],
-    )  # fmt: skip
-
-
-def article_brief(**overrides: object) -> ArticleBrief:
-    values: dict[str, object] = {
-        "title": "Trail Running Shoes Compared",
-        "description": "Which trail shoe fits which runner.",
-        "outline": [
-            OutlineSection(heading="Grip on wet rock", subheadings=["Lug depth", "Rubber mix"]),
-            OutlineSection(heading="Cushioning for long distances", subheadings=[]),
-            OutlineSection(heading="Our verdict per terrain", subheadings=["Mud", "Gravel"]),
-        ],
-        "primary_keyword": "trail running shoes",
-        "keywords": ["waterproof running shoes", "lightweight running shoes"],
-        "content_type": "page",
-        "content_structure": "comparison",
-        "target_word_count": 1400,
-        **overrides,
-    }
-    return ArticleBrief(**values)  # type: ignore[arg-type]
 
 
 def text_words(html: str) -> int:
@@ -224,7 +178,7 @@ def test_generate_image_decodes_png_and_reads_its_size(
 
 
 def test_dall_e_images_are_asked_for_base64(fake: FakeOpenAI) -> None:
-    provider = OpenAIProvider.from_settings(settings_for(fake, IGNY8_MODEL_IMAGES="dall-e-3"))
+    provider = OpenAIProvider.from_settings(provider_settings(fake, IGNY8_MODEL_IMAGES="dall-e-3"))
     result = provider.generate_image("a loaf", 512, 512)
     assert (result.value.width, result.value.height) == (1024, 1024)
     assert fake.requests[-1].body["response_format"] == "b64_json"

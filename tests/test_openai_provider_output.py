@@ -5,7 +5,6 @@ never appearing in an error or a log."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,19 +15,18 @@ from services.ai import prompts as P
 from services.ai.openai_provider import OpenAIProvider
 from services.ai.pricing import PriceTable
 from services.ai.schemas import ImagePromptBrief
-from tests.fake_openai import FakeOpenAI
-from tests.test_openai_provider import article_brief, cluster_brief, settings_for, settings_with
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
+from tests.helpers.fake_openai import FakeOpenAI
+from tests.helpers.openai_inputs import (
+    article_brief,
+    cluster_brief,
+    provider_settings,
+    settings_with,
+)
 
 
 @pytest.fixture
 def provider(fake: FakeOpenAI) -> OpenAIProvider:
-    return OpenAIProvider.from_settings(settings_for(fake))
+    return OpenAIProvider.from_settings(provider_settings(fake))
 
 
 # --- repair and rejection -----------------------------------------------------------------------
@@ -67,10 +65,8 @@ def test_truncated_output_is_an_error_at_once_and_nothing_is_returned(
     provider: OpenAIProvider, fake: FakeOpenAI
 ) -> None:
     fake.inject("truncated")
-    result = None
     with pytest.raises(AIOutputError, match="finish_reason=length"):
-        result = provider.generate_article(article_brief())
-    assert result is None
+        provider.generate_article(article_brief())
     assert len(fake.chat_requests()) == 1  # a truncated answer is not "repaired"
 
 
@@ -87,7 +83,7 @@ def test_refusal_is_an_output_error(provider: OpenAIProvider, fake: FakeOpenAI) 
 
 def test_dated_snapshots_are_priced_by_their_base_model(fake: FakeOpenAI) -> None:
     fake.model_suffix = "-2024-07-18"
-    provider = OpenAIProvider.from_settings(settings_for(fake))
+    provider = OpenAIProvider.from_settings(provider_settings(fake))
     usage = provider.generate_ideas(cluster_brief()).usage
     assert usage.model == "gpt-4o-mini-2024-07-18"
     assert usage.cost_usd == pytest.approx(
@@ -96,7 +92,7 @@ def test_dated_snapshots_are_priced_by_their_base_model(fake: FakeOpenAI) -> Non
 
 
 def test_unknown_models_cost_nothing_but_tokens_are_recorded(fake: FakeOpenAI) -> None:
-    provider = OpenAIProvider.from_settings(settings_for(fake, IGNY8_MODEL_CHAT="llama3.1:8b"))
+    provider = OpenAIProvider.from_settings(provider_settings(fake, IGNY8_MODEL_CHAT="llama3.1:8b"))
     usage = provider.generate_article(article_brief()).usage
     assert usage.model == "llama3.1:8b" and usage.cost_usd == 0.0
     assert usage.tokens_in > 0 and usage.tokens_out > 0
@@ -106,7 +102,7 @@ def test_prices_are_overridable_from_the_environment(
     fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("IGNY8_MODEL_PRICES", '{"gpt-4o-mini": {"output": 1000}}')
-    provider = OpenAIProvider.from_settings(settings_for(fake))
+    provider = OpenAIProvider.from_settings(provider_settings(fake))
     usage = provider.generate_ideas(cluster_brief()).usage
     assert usage.cost_usd == pytest.approx((usage.tokens_in * 0.15 + usage.tokens_out * 1000) / 1e6)
 
@@ -133,7 +129,7 @@ def test_the_api_key_never_appears_in_errors_or_logs(
         provider.generate_ideas(cluster_brief())
     errors.append(caught.value)
     assert "check OPENAI_API_KEY" in caught.value.message
-    good = OpenAIProvider.from_settings(settings_for(fake))
+    good = OpenAIProvider.from_settings(provider_settings(fake))
     fake.inject("status", status=400, message=f"Bad request from key {fake.api_key}")
     with pytest.raises(AIProviderError) as caught:
         good.generate_ideas(cluster_brief())
@@ -154,7 +150,7 @@ def test_an_override_without_the_outline_still_sends_the_outline(fake: FakeOpenA
     custom = P.PromptTemplate(
         function=P.ARTICLE, system="House style: short sentences.", user="Write about {title}."
     )
-    provider = OpenAIProvider.from_settings(settings_for(fake), prompts={P.ARTICLE: custom})
+    provider = OpenAIProvider.from_settings(provider_settings(fake), prompts={P.ARTICLE: custom})
     brief = article_brief()
     provider.generate_article(brief)
     (request,) = fake.chat_requests("ArticleDraft")

@@ -17,9 +17,13 @@ from contracts.run import RunProgress
 from core.db import session_scope
 from models import AutomationConfig, Content, CreditTransaction, Image, StageItem, Task
 from tests.helpers import count, seed_site, wait_for
-from tests.test_automation_run import assert_matches_db, progress, settings_for, start
-from tests.test_replay import _replay_chain
-from worker import build_worker
+from tests.helpers.runs import (
+    assert_matches_db,
+    replay_chain,
+    stage_completed,
+    start,
+    worker_for,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +45,7 @@ async def test_killed_worker_mid_run_completes_without_duplicates(
     _, site_id = site
     address = temporal_env.client.service_client.config.target_host
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.worker_process", task_queue, address, "0.3"],
+        [sys.executable, "-m", "tests.helpers.worker_process", task_queue, address, "0.3"],
         cwd=ROOT,
         env=dict(os.environ),
         stdout=subprocess.PIPE,
@@ -50,13 +54,13 @@ async def test_killed_worker_mid_run_completes_without_duplicates(
         assert proc.stdout is not None
         await asyncio.to_thread(proc.stdout.readline)  # "worker ready"
         run_id = await start(client, task_queue, site)
-        await wait_for(lambda: _stage4_done(client, run_id, 3), timeout=90)
+        await wait_for(lambda: stage_completed(client, run_id, 4, at_least=3), timeout=90)
         os.kill(proc.pid, signal.SIGKILL)  # no goodbye: in-flight batches die with it
         proc.wait()
     finally:
         if proc.poll() is None:
             proc.kill()
-    async with build_worker(client, settings_for(task_queue), task_queue):
+    async with worker_for(client, task_queue):
         result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
     assert result.status == "completed"
     tasks = count(Task, site_id=site_id)
@@ -78,11 +82,6 @@ async def test_killed_worker_mid_run_completes_without_duplicates(
     assert_matches_db(result)
 
 
-async def _stage4_done(client: Client, run_id: str, at_least: int) -> bool:
-    p = await progress(client, run_id)
-    return len(p.stages) > 3 and p.stages[3].completed >= at_least
-
-
 async def test_continue_as_new_keeps_counts_and_queues(client: Client, task_queue: str) -> None:
     """The test server suggests continue-as-new after a few hundred events (conftest); batches
     of one item make a long history, so the run continues as new several times."""
@@ -96,13 +95,13 @@ async def test_continue_as_new_keeps_counts_and_queues(client: Client, task_queu
                 batch_sizes={str(stage): 1 for stage in range(2, 8)},
             )
         )
-    async with build_worker(client, settings_for(task_queue), task_queue):
+    async with worker_for(client, task_queue):
         run_id = await start(client, task_queue, site)
         handle = client.get_workflow_handle(run_id, result_type=RunProgress)
         result = await handle.result()
     chain = [wf async for wf in client.list_workflows(f'WorkflowId = "{run_id}"')]
     assert len(chain) > 1, "the run continued as new"
-    assert await _replay_chain(client, run_id) == len(chain)  # every link replays
+    assert await replay_chain(client, run_id) == len(chain)  # every link replays
     assert result.status == "completed"
     assert result.stages[3].completed == count(Task, site_id=site_id)
     assert count(Content, site_id=site_id, status="review") == count(Task, site_id=site_id)

@@ -3,40 +3,20 @@ the credit ledger audited against what was made."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
+from pydantic import SecretStr
 from sqlalchemy import func
 from sqlmodel import select
 from temporalio.client import Client
 
 from contracts.run import RunProgress
-from core.config import get_settings
 from core.db import session_scope
 from models import AIUsage, Cluster, Content, ContentIdea, CreditTransaction, Image, Task
 from services import credits, runs
-from tests.fake_openai import FakeOpenAI
 from tests.helpers import count, seed_site
-from tests.test_automation_run import assert_matches_db
+from tests.helpers.fake_openai import FakeOpenAI
+from tests.helpers.openai_inputs import run_settings
+from tests.helpers.runs import assert_matches_db
 from worker import build_worker
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-def openai_settings(fake: FakeOpenAI, task_queue: str):  # type: ignore[no-untyped-def]
-    return get_settings().model_copy(
-        update={
-            "task_queue": task_queue,
-            "ai_provider": "openai",
-            "openai_base_url": fake.base_url,
-            "openai_api_key": __import__("pydantic").SecretStr(fake.api_key),
-            "openai_timeout_seconds": 2.0,
-        }
-    )
 
 
 def ledger_total(run_id: str) -> int:
@@ -54,7 +34,7 @@ async def test_full_run_on_openai_with_faults_charges_each_item_once(
     client: Client, task_queue: str, fake: FakeOpenAI
 ) -> None:
     account_id, site_id = seed_site(keywords=20)
-    settings = openai_settings(fake, task_queue)
+    settings = run_settings(fake, task_queue)
     # Transient trouble all along the way: rate limits (with Retry-After), server errors,
     # a hang past the client timeout, and a truncated answer.
     fake.inject("rate_limit", times=2, retry_after=1, endpoint="embeddings")
@@ -91,8 +71,8 @@ async def test_permanent_refusal_fails_items_with_a_clear_error(
     client: Client, task_queue: str, fake: FakeOpenAI
 ) -> None:
     account_id, site_id = seed_site(keywords=12)
-    settings = openai_settings(fake, task_queue).model_copy(
-        update={"openai_api_key": __import__("pydantic").SecretStr("sk-wrong-key-000")}
+    settings = run_settings(fake, task_queue).model_copy(
+        update={"openai_api_key": SecretStr("sk-wrong-key-000")}
     )
     async with build_worker(client, settings, task_queue):
         run_id = await runs.start_run(

@@ -10,13 +10,13 @@ from core.db import session_scope
 from models import Cluster, Content, CreditTransaction, Keyword, Task
 from services import credits, runs
 from tests.helpers import count, seed_site, wait_for
-from tests.test_automation_run import _settled, assert_matches_db, settings_for, start
+from tests.helpers.runs import assert_matches_db, settings_for, settled, start, worker_for
 from worker import build_worker
 
 
 async def test_too_few_keywords_skip_every_stage_without_charge(client: Client, task_queue: str):
     site = seed_site(keywords=3)
-    async with build_worker(client, settings_for(task_queue), task_queue):
+    async with worker_for(client, task_queue):
         run_id = await start(client, task_queue, site)
         result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
     assert result.status == "completed"
@@ -29,9 +29,9 @@ async def test_too_few_keywords_skip_every_stage_without_charge(client: Client, 
 async def test_running_out_of_credits_pauses_and_top_up_resumes(client: Client, task_queue: str):
     site = seed_site(keywords=30, balance=400)  # enough to plan, not to write every article
     account_id, site_id = site
-    async with build_worker(client, settings_for(task_queue), task_queue):
+    async with worker_for(client, task_queue):
         run_id = await start(client, task_queue, site)
-        paused = await wait_for(lambda: _settled(client, run_id), timeout=60)
+        paused = await wait_for(lambda: settled(client, run_id), timeout=60)
         assert paused.error and paused.error.error_type == "InsufficientCreditsError"
         assert paused.error.action == "top_up"
         assert paused.pause_reason and paused.pause_reason.startswith("Not enough credits")

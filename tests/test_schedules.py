@@ -18,26 +18,21 @@ from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
-from api.deps import get_temporal
-from api.main import create_app
 from contracts.run import RunInput, RunProgress
-from core.config import Settings, get_settings
+from core.config import get_settings
 from core.db import session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
 from models import AutomationConfig, AutomationRun, Keyword, Site
 from services import runs, schedules
 from services.schedule_spec import schedule_id
-from tests.conftest import temporal_cli_path
-from tests.helpers import ControlledProvider, seed_site, wait_for
+from tests.helpers import ControlledProvider, Tenant, seed_site, wait_for
+from tests.helpers.runs import settings_for
+from tests.helpers.temporal import temporal_cli_path
 from worker import build_worker
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 YEARLY = "0 0 1 1 *"  # never fires during a test: every trigger in these tests is explicit
-
-
-def settings_for(task_queue: str) -> Settings:
-    return get_settings().model_copy(update={"task_queue": task_queue})
 
 
 def configure(site_id: int, cron: str | None = YEARLY, tz: str = "UTC", **fields: Any) -> None:
@@ -277,37 +272,37 @@ async def test_bad_cron_or_time_zone_is_a_validation_error(
     assert {t.astimezone(ZoneInfo("Asia/Tokyo")).hour for t in info.next_run_times} == {0}
 
 
-async def test_schedule_routes(client: Client, task_queue: str, sites: list[int]) -> None:
-    from tests.api.conftest import make_tenant
-
-    tenant, other = make_tenant("Sched"), make_tenant("Other")
+async def test_schedule_routes(
+    api: httpx.AsyncClient,
+    client: Client,
+    task_queue: str,
+    sites: list[int],
+    tenant: Tenant,
+    other: Tenant,
+) -> None:
     sites.append(tenant.site_id)
-    app = create_app(settings_for(task_queue))
-    app.dependency_overrides[get_temporal] = lambda: client
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v1") as api:
-        base = f"/sites/{tenant.site_id}/schedule"
-        got = (await api.get(base, headers=tenant.headers)).json()
-        assert got["cron"] is None and got["registered"] is False
-        answer = await api.post(f"{base}/pause", headers=tenant.headers)
-        assert answer.status_code == 404 and "has no schedule" in answer.json()["error"]["message"]
-        configure(tenant.site_id, cron="0 6 * * 1", tz="Europe/Berlin")
-        await schedules.apply_schedule(client, settings_for(task_queue), tenant.site_id)
+    base = f"/sites/{tenant.site_id}/schedule"
+    got = (await api.get(base, headers=tenant.headers)).json()
+    assert got["cron"] is None and got["registered"] is False
+    answer = await api.post(f"{base}/pause", headers=tenant.headers)
+    assert answer.status_code == 404 and "has no schedule" in answer.json()["error"]["message"]
+    configure(tenant.site_id, cron="0 6 * * 1", tz="Europe/Berlin")
+    await schedules.apply_schedule(client, settings_for(task_queue), tenant.site_id)
 
-        answer = await api.post(f"{base}/pause", headers=tenant.headers, json={"note": "audit"})
-        assert answer.status_code == 200 and answer.json()["paused"] is True
-        assert answer.json()["note"] == "audit"
-        # "Run now" works on a paused schedule too (no worker polls this queue: end the run).
-        answer = await api.post(f"{base}/trigger", headers=tenant.headers)
-        started = answer.json()["trigger"]
-        assert answer.status_code == 200 and started["outcome"] == "started"
-        await client.get_workflow_handle(started["workflow_id"]).terminate("test over")
-        answer = await api.post(f"{base}/unpause", headers=tenant.headers)
-        assert answer.json()["paused"] is False and len(answer.json()["next_run_times"]) == 5
-        for verb in ("", "/pause", "/trigger"):
-            call = api.get if not verb else api.post
-            answer = await call(f"{base}{verb}", headers=other.headers)
-            assert answer.status_code == 404, verb
+    answer = await api.post(f"{base}/pause", headers=tenant.headers, json={"note": "audit"})
+    assert answer.status_code == 200 and answer.json()["paused"] is True
+    assert answer.json()["note"] == "audit"
+    # "Run now" works on a paused schedule too (no worker polls this queue: end the run).
+    answer = await api.post(f"{base}/trigger", headers=tenant.headers)
+    started = answer.json()["trigger"]
+    assert answer.status_code == 200 and started["outcome"] == "started"
+    await client.get_workflow_handle(started["workflow_id"]).terminate("test over")
+    answer = await api.post(f"{base}/unpause", headers=tenant.headers)
+    assert answer.json()["paused"] is False and len(answer.json()["next_run_times"]) == 5
+    for verb in ("", "/pause", "/trigger"):
+        call = api.get if not verb else api.post
+        answer = await call(f"{base}{verb}", headers=other.headers)
+        assert answer.status_code == 404, verb
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from api.deps import (
     CurrentAccount,
@@ -15,9 +15,8 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     SiteId,
-    get_site_or_404,
 )
-from api.pagination import contains, paginate
+from api.pagination import contains, paginate, site_rows
 from core.db import session_scope
 from core.errors import NotFoundError
 from models import Account, Content, Image
@@ -58,14 +57,9 @@ def list_content(
     q: Annotated[CleanStr | None, Query(max_length=300, description="Title contains")] = None,
 ) -> Page[ContentSummary]:
     """The site's articles without their bodies, oldest first."""
-    site = get_site_or_404(session, account, site_id)
-    query = select(Content).where(Content.site_id == site.id)
-    if status:
-        query = query.where(Content.status == status)
-    if cluster_id is not None:
-        query = query.where(Content.cluster_id == cluster_id)
-    if source:
-        query = query.where(Content.source == source)
+    query = site_rows(
+        session, account, site_id, Content, status=status, cluster_id=cluster_id, source=source
+    )
     if q:
         query = query.where(contains(Content.title, q))
     return paginate(session, query, page, ContentSummary, col(Content.id))
@@ -82,12 +76,7 @@ def list_images(
     has_file: Annotated[bool | None, Query(description="Whether the image was made")] = None,
 ) -> Page[ImagePublic]:
     """The site's image rows (prompts, and files once generated)."""
-    site = get_site_or_404(session, account, site_id)
-    query = select(Image).where(Image.site_id == site.id)
-    if content_id is not None:
-        query = query.where(Image.content_id == content_id)
-    if kind:
-        query = query.where(Image.kind == kind)
+    query = site_rows(session, account, site_id, Image, content_id=content_id, kind=kind)
     if has_file is not None:
         made = col(Image.file_path).is_not(None) | col(Image.url).is_not(None)
         query = query.where(made if has_file else ~made)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from api.deps import CurrentAccount, RunId, SessionDep, TemporalDep
-from services.progress_feed import follow_progress, is_finished
-from services.runs import get_run
+from api.deps import CurrentAccount, RunId, TemporalDep
+from services.progress_feed import follow_progress, is_finished, load_run
 
 router = APIRouter(tags=["runs"])
 # The workflow is queried this often; an item finishing reaches the browser well within 1 s.
@@ -36,7 +36,6 @@ def _next_id(last_event_id: str | None) -> int:
 async def stream_run_events(
     run_id: RunId,
     request: Request,
-    session: SessionDep,
     account: CurrentAccount,
     client: TemporalDep,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
@@ -48,8 +47,7 @@ async def stream_run_events(
     `Last-Event-ID` gets a fresh snapshot at once, with ids continuing upwards."""
     account_id = account.id
     assert account_id is not None
-    run = get_run(session, run_id, account_id)
-    session.close()  # a stream may last hours: it must not hold a connection
+    run = await asyncio.to_thread(load_run, run_id, account_id)  # 404 before the stream starts
     first_id = _next_id(last_event_id)
 
     async def stream() -> AsyncIterator[ServerSentEvent]:

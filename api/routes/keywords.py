@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, File, Query, UploadFile
-from sqlmodel import col, select
+from sqlmodel import col
 
 from api.deps import CurrentAccount, PageDep, SessionDep, SiteId, get_site_or_404
-from api.pagination import contains, paginate
+from api.pagination import contains, paginate, site_rows
 from core.db import session_scope
 from models import Keyword
 from models.item_schemas import KeywordPublic
@@ -68,16 +68,16 @@ def list_keywords(
     q: Annotated[CleanStr | None, Query(max_length=300, description="Text contains")] = None,
 ) -> Page[KeywordPublic]:
     """The site's keywords, oldest first, filtered by status, cluster, intent or text."""
-    site = get_site_or_404(session, account, site_id)
-    query = select(Keyword).where(Keyword.site_id == site.id)
-    if status:
-        query = query.where(Keyword.status == status)
-    if cluster_id is not None:
-        query = query.where(Keyword.cluster_id == cluster_id)
-    if intent:
-        query = query.where(Keyword.intent == intent)
-    if disabled is not None:
-        query = query.where(Keyword.disabled == disabled)
+    query = site_rows(
+        session,
+        account,
+        site_id,
+        Keyword,
+        status=status,
+        cluster_id=cluster_id,
+        intent=intent,
+        disabled=disabled,
+    )
     if q:
         query = query.where(contains(Keyword.normalized, normalize_keyword(q)))
     return paginate(session, query, page, KeywordPublic, col(Keyword.id))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from sqlmodel import col, select
+from sqlmodel import col
 
-from api.deps import CurrentAccount, PageDep, SessionDep, SiteId, get_site_or_404
-from api.pagination import contains, paginate
+from api.deps import CurrentAccount, PageDep, SessionDep, SiteId
+from api.pagination import contains, paginate, site_rows
 from models import Cluster, ContentIdea, Task
 from models.item_schemas import ClusterPublic, IdeaPublic, TaskPublic
 from models.schemas import MAX_ID, CleanStr, Page
@@ -31,10 +31,7 @@ def list_clusters(
     q: Search = None,
 ) -> Page[ClusterPublic]:
     """The site's keyword clusters, oldest first."""
-    site = get_site_or_404(session, account, site_id)
-    query = select(Cluster).where(Cluster.site_id == site.id)
-    if status:
-        query = query.where(Cluster.status == status)
+    query = site_rows(session, account, site_id, Cluster, status=status)
     if q:
         query = query.where(contains(Cluster.name, q))
     return paginate(session, query, page, ClusterPublic, col(Cluster.id))
@@ -51,12 +48,7 @@ def list_ideas(
     q: Search = None,
 ) -> Page[IdeaPublic]:
     """The site's content ideas (with their outlines), oldest first."""
-    site = get_site_or_404(session, account, site_id)
-    query = select(ContentIdea).where(ContentIdea.site_id == site.id)
-    if status:
-        query = query.where(ContentIdea.status == status)
-    if cluster_id is not None:
-        query = query.where(ContentIdea.cluster_id == cluster_id)
+    query = site_rows(session, account, site_id, ContentIdea, status=status, cluster_id=cluster_id)
     if q:
         query = query.where(contains(ContentIdea.title, q))
     return paginate(session, query, page, IdeaPublic, col(ContentIdea.id))
@@ -73,12 +65,7 @@ def list_tasks(
     q: Search = None,
 ) -> Page[TaskPublic]:
     """The site's writer tasks, oldest first."""
-    site = get_site_or_404(session, account, site_id)
-    query = select(Task).where(Task.site_id == site.id)
-    if status:
-        query = query.where(Task.status == status)
-    if cluster_id is not None:
-        query = query.where(Task.cluster_id == cluster_id)
+    query = site_rows(session, account, site_id, Task, status=status, cluster_id=cluster_id)
     if q:
         query = query.where(contains(Task.title, q))
     return paginate(session, query, page, TaskPublic, col(Task.id))

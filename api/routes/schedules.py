@@ -5,11 +5,12 @@ The schedule itself (cron, time zone) is set with `PUT /sites/{site_id}/automati
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
 from pydantic import Field
-from sqlmodel import Session
 
-from api.deps import CurrentAccount, SessionDep, SettingsDep, SiteId, TemporalDep, get_site_or_404
+from api.deps import CurrentAccount, SettingsDep, SiteId, TemporalDep, caller_site
 from models import Account
 from models.schemas import RequestBody
 from services import schedules as svc
@@ -18,11 +19,9 @@ from services.schedule_spec import ScheduleInfo
 router = APIRouter(tags=["schedules"])
 
 
-def _check_owner(session: Session, account: Account, site_id: int) -> None:
-    """404 unless the site is the caller's. The request's session is then closed: the service
-    works in its own sessions, and this one need not stay open across calls to Temporal."""
-    get_site_or_404(session, account, site_id)
-    session.close()
+async def _check_owner(account: Account, site_id: int) -> None:
+    """404 unless the site is the caller's (read in a thread, see api.deps)."""
+    await asyncio.to_thread(caller_site, account, site_id)
 
 
 class SchedulePause(RequestBody):
@@ -33,50 +32,47 @@ class SchedulePause(RequestBody):
 
 @router.get("/sites/{site_id}/schedule", response_model=ScheduleInfo)
 async def read_schedule(
-    site_id: SiteId, session: SessionDep, account: CurrentAccount, client: TemporalDep
+    site_id: SiteId, account: CurrentAccount, client: TemporalDep
 ) -> ScheduleInfo:
     """The site's schedule: cron, time zone, paused, next run times and recent scheduled runs
     (`cron` is null and `registered` false when the site has none)."""
-    _check_owner(session, account, site_id)
+    await _check_owner(account, site_id)
     return await svc.describe_schedule(client, site_id)
 
 
 @router.post("/sites/{site_id}/schedule/trigger", response_model=ScheduleInfo)
 async def trigger_schedule(
     site_id: SiteId,
-    session: SessionDep,
     account: CurrentAccount,
     client: TemporalDep,
     settings: SettingsDep,
 ) -> ScheduleInfo:
     """Start the scheduled run now. `trigger.outcome` is `skipped` while a run of this schedule
     is active; a run started while the site has another active run ends as `skipped`."""
-    _check_owner(session, account, site_id)
+    await _check_owner(account, site_id)
     return await svc.trigger_schedule(client, settings, site_id)
 
 
 @router.post("/sites/{site_id}/schedule/pause", response_model=ScheduleInfo)
 async def pause_schedule(
     site_id: SiteId,
-    session: SessionDep,
     account: CurrentAccount,
     client: TemporalDep,
     settings: SettingsDep,
     body: SchedulePause | None = None,
 ) -> ScheduleInfo:
     """Stop the schedule from starting runs until unpaused; a run in progress goes on."""
-    _check_owner(session, account, site_id)
+    await _check_owner(account, site_id)
     return await svc.pause_schedule(client, settings, site_id, body.note if body else None)
 
 
 @router.post("/sites/{site_id}/schedule/unpause", response_model=ScheduleInfo)
 async def unpause_schedule(
     site_id: SiteId,
-    session: SessionDep,
     account: CurrentAccount,
     client: TemporalDep,
     settings: SettingsDep,
 ) -> ScheduleInfo:
     """Let the schedule start runs again (409 while the site's automation is disabled)."""
-    _check_owner(session, account, site_id)
+    await _check_owner(account, site_id)
     return await svc.unpause_schedule(client, settings, site_id)

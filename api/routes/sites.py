@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Annotated
 
@@ -20,7 +21,7 @@ from api.deps import (
 )
 from api.pagination import contains, paginate
 from core.db import session_scope
-from models import Site
+from models import Account, Site
 from models.schemas import (
     AutomationPublic,
     AutomationUpdate,
@@ -82,16 +83,21 @@ def update_site(site_id: SiteId, body: SiteUpdate, account: CurrentAccount) -> S
 async def delete_site(site_id: SiteId, account: CurrentAccount, request: Request) -> Response:
     """Delete the site and everything below it (and its schedule); 409 while it has an
     active run."""
-    with session_scope() as session:
-        site = get_site_or_404(session, account, site_id)
-        had_schedule = bool(svc.automation_config(session, site).schedule_cron)
-        svc.delete_site(session, site)
-    if had_schedule:
+    if await asyncio.to_thread(_delete_site, account, site_id):
         try:
             await schedules.remove_schedule(await get_temporal(request), site_id)
         except Exception:  # Temporal away: `igny8 schedules sync` removes it later
             log.warning("schedule of deleted site %s left behind", site_id)
     return Response(status_code=204)
+
+
+def _delete_site(account: Account, site_id: int) -> bool:
+    """Delete the caller's site; whether it had a schedule (to remove from Temporal)."""
+    with session_scope() as session:
+        site = get_site_or_404(session, account, site_id)
+        had_schedule = bool(svc.automation_config(session, site).schedule_cron)
+        svc.delete_site(session, site)
+    return had_schedule
 
 
 @router.get("/{site_id}/automation", response_model=AutomationPublic)
@@ -114,12 +120,7 @@ async def update_automation(
     """Set the automation settings sent (fields left out keep their value). A `schedule`
     creates or updates the site's Temporal Schedule (null removes it); the schedule follows
     the stages, batch sizes and concurrency set here."""
-    with session_scope() as session:
-        site = get_site_or_404(session, account, site_id)
-        config = svc.update_automation(session, site, body)
-        session.flush()
-        answer = svc.automation_public(site, config)
-        has_schedule = bool(config.schedule_cron)
+    answer, has_schedule = await asyncio.to_thread(_save_automation, account, site_id, body)
     if has_schedule or "schedule" in body.model_fields_set:
         try:
             client = await get_temporal(request)
@@ -130,3 +131,14 @@ async def update_automation(
             # Saved, but Temporal is away: `igny8 schedules sync` (or the next change) applies it.
             log.warning("schedule of site %s not synced: %s", site_id, exc)
     return answer
+
+
+def _save_automation(
+    account: Account, site_id: int, body: AutomationUpdate
+) -> tuple[AutomationPublic, bool]:
+    """Save the caller's automation settings; what to answer, and whether a cron is set."""
+    with session_scope() as session:
+        site = get_site_or_404(session, account, site_id)
+        config = svc.update_automation(session, site, body)
+        session.flush()
+        return svc.automation_public(site, config), bool(config.schedule_cron)

@@ -19,6 +19,7 @@ from api.deps import (
     SettingsDep,
     SiteId,
     TemporalDep,
+    caller_site,
     get_site_or_404,
 )
 from contracts.wordpress import (
@@ -30,10 +31,11 @@ from contracts.wordpress import (
     publish_workflow_id,
     sync_workflow_id,
 )
+from core.db import read_session
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.temporal import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS
 from integrations.wordpress.diagnostics import ConnectionReport
-from models import Content
+from models import Account, Content, Site
 from models.schemas import RequestBody
 from services.publishing import check_publishable
 from services.wp_connection import check_site_connection
@@ -111,8 +113,19 @@ async def _start(
     return handle.result_run_id
 
 
+def _publishable_site(account: Account, content_id: int, update: bool) -> Site:
+    """The site of the caller's article, once the article may be published (404, 409, 422)."""
+    with read_session() as session:
+        content = session.get(Content, content_id)
+        if content is None or content.account_id != account.id:
+            raise NotFoundError(f"Content {content_id} not found")
+        site = get_site_or_404(session, account, content.site_id)
+        check_publishable(session, content, site, update)
+        return site
+
+
 @router.post("/sites/{site_id}/wordpress/test", response_model=ConnectionReport)
-async def check_wordpress(
+def check_wordpress(
     site_id: SiteId, session: SessionDep, account: CurrentAccount
 ) -> ConnectionReport:
     """Test the site's WordPress connection: reachability, REST API, login, role, capabilities."""
@@ -120,13 +133,12 @@ async def check_wordpress(
     if not site.wp_url:
         raise ValidationError(f"Site {site_id} has no WordPress connection")
     assert account.id is not None
-    return await asyncio.to_thread(check_site_connection, account.id, site_id)
+    return check_site_connection(account.id, site_id)
 
 
 @router.post("/content/{content_id}/publish", status_code=202, response_model=WorkflowStarted)
 async def publish_content(
     content_id: ItemId,
-    session: SessionDep,
     account: CurrentAccount,
     temporal: TemporalDep,
     settings: SettingsDep,
@@ -134,11 +146,7 @@ async def publish_content(
 ) -> WorkflowStarted:
     """Publish an article to its site's WordPress (409 if already published, unless update)."""
     body = body or PublishRequest()
-    content = session.get(Content, content_id)
-    if content is None or content.account_id != account.id:
-        raise NotFoundError(f"Content {content_id} not found")
-    site = get_site_or_404(session, account, content.site_id)
-    check_publishable(session, content, site, body.update)
+    site = await asyncio.to_thread(_publishable_site, account, content_id, body.update)
     assert account.id is not None
     scheduled = body.publish_at is not None and body.publish_at > datetime.now(UTC)
     workflow_id = publish_workflow_id(content_id)
@@ -172,14 +180,13 @@ async def publish_content(
 @router.post("/sites/{site_id}/wordpress/sync", status_code=202, response_model=WorkflowStarted)
 async def sync_wordpress(
     site_id: SiteId,
-    session: SessionDep,
     account: CurrentAccount,
     temporal: TemporalDep,
     settings: SettingsDep,
     body: SyncRequest | None = None,
 ) -> WorkflowStarted:
     """Import the site's WordPress posts (incremental; `full` also flags deleted posts)."""
-    site = get_site_or_404(session, account, site_id)
+    site = await asyncio.to_thread(caller_site, account, site_id)
     if not (site.wp_url and site.wp_app_password_encrypted):
         raise ValidationError(f"Site {site_id} has no WordPress connection")
     assert account.id is not None

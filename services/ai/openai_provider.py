@@ -4,9 +4,9 @@ Embeddings + k-means for clustering, structured output for text, the images endp
 from __future__ import annotations
 
 import asyncio
-import functools
 import base64
 import binascii
+import functools
 import io
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, TypeVar

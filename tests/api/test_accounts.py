@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from core.config import get_settings
-from tests.api.conftest import Tenant
+from tests.helpers import Tenant
 
 
 async def test_signup_returns_a_working_key_once(api: httpx.AsyncClient) -> None:

@@ -9,7 +9,7 @@ from temporalio.client import Client
 from api.deps import get_temporal
 from api.main import create_app
 from core.config import get_settings
-from tests.api.conftest import Tenant
+from tests.helpers import Tenant
 
 
 def client_for(app: FastAPI, prefix: str = "") -> httpx.AsyncClient:

@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401  (every table on the metadata)
 from core.db import session_scope
-from tests.api.conftest import Tenant
+from tests.helpers import Tenant
 
 HUGE = "x" * 100_000
 

@@ -6,7 +6,7 @@ import httpx
 
 from core.db import session_scope
 from models import Cluster, Content, ContentIdea, Image, Task
-from tests.api.conftest import Tenant
+from tests.helpers import Tenant
 
 
 def _seed(t: Tenant) -> dict[str, int]:

@@ -16,7 +16,7 @@ from temporalio.client import Client
 
 from api.main import create_app
 from core.config import get_settings
-from tests.api.conftest import make_tenant
+from tests.helpers import make_tenant
 
 # Examples per operation and variant: ~35 operations x 2-3 variants x 8 stays well under a
 # minute; IGNY8_FUZZ_EXAMPLES=100 for a deeper search.

@@ -22,8 +22,7 @@ from models import (
     StageItem,
     Task,
 )
-from tests.api.conftest import Tenant
-from tests.helpers import count
+from tests.helpers import Tenant, count
 
 OPEN_ROUTES = {("POST", "/api/v1/accounts"), ("GET", "/api/v1/healthz")}
 # A valid body for each route that takes one, so the answer is about the ids, not the body.

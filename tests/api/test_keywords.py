@@ -6,8 +6,7 @@ import httpx
 import pytest
 
 from models import Keyword
-from tests.api.conftest import Tenant
-from tests.helpers import count
+from tests.helpers import Tenant, count
 
 
 def upload(content: bytes, name: str = "keywords.csv") -> dict[str, tuple[str, bytes, str]]:

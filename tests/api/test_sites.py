@@ -10,8 +10,7 @@ from sqlmodel import select
 from core.crypto import decrypt
 from core.db import session_scope
 from models import AutomationConfig, AutomationRun, Content, Image, Keyword, Site, StageItem
-from tests.api.conftest import Tenant
-from tests.helpers import count
+from tests.helpers import Tenant, count
 
 WP = {"url": "https://blog.example.com/", "username": "editor", "app_password": "abcd efgh ijkl"}
 

@@ -19,11 +19,8 @@ from core.config import get_settings
 from core.db import session_scope
 from models import AutomationRun, Keyword
 from services.accounts import authenticate
-from tests.api.live import TokenProvider
-from tests.helpers import count
+from tests.helpers import SAMPLE_KEYWORDS, TokenProvider, count
 from worker import build_worker
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_keywords.csv"
 
 
 @pytest.fixture
@@ -74,17 +71,17 @@ async def test_operator_sets_up_an_account_and_imports_keywords(cli_env: None, t
     listed = await igny8("sites", "list", "--account", str(account["account_id"]), "--json")
     assert [s["id"] for s in json.loads(listed.stdout)] == [site["id"]]
     result = as_json(
-        await igny8("keywords", "import", str(SAMPLE), "--site", str(site["id"]), "--json")
+        await igny8("keywords", "import", str(SAMPLE_KEYWORDS), "--site", str(site["id"]), "--json")
     )
     assert result["created"] == count(Keyword, site_id=site["id"]) > 300
-    again = await igny8("keywords", "import", str(SAMPLE), "--site", str(site["id"]))
+    again = await igny8("keywords", "import", str(SAMPLE_KEYWORDS), "--site", str(site["id"]))
     assert "already on the site" in again.stdout
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"keyword\n\xff\xfe\x00garbage\n")
     refused = await igny8("keywords", "import", str(bad), "--site", str(site["id"]))
     assert refused.exit_code == 1 and "not UTF-8" in refused.stderr
     assert "Traceback" not in refused.stderr + refused.stdout
-    missing = await igny8("keywords", "import", str(SAMPLE), "--site", "999999")
+    missing = await igny8("keywords", "import", str(SAMPLE_KEYWORDS), "--site", "999999")
     assert missing.exit_code == 1 and "Site 999999 not found" in missing.stderr
     top = ["credits", "top-up", "--account", str(account["account_id"]), "100", "--key", "k1"]
     assert as_json(await igny8(*top, "--json")) == {
@@ -102,7 +99,7 @@ async def test_runs_start_watch_and_steer(client: Client, task_queue: str, cli_e
             "sites", "create", "Run blog", "--account", str(account["account_id"]), "--json"
         )
     )
-    await igny8("keywords", "import", str(SAMPLE), "--site", str(site["id"]))
+    await igny8("keywords", "import", str(SAMPLE_KEYWORDS), "--site", str(site["id"]))
     provider = TokenProvider()
     provider.release(10_000)
     async with build_worker(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -15,8 +14,6 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
-
-from services.ai.local import LocalProvider
 
 
 @contextlib.asynccontextmanager
@@ -36,7 +33,6 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
 
 @dataclass
 class Event:
-    at: float
     id: int
     event: str
     data: dict[str, Any]
@@ -44,7 +40,7 @@ class Event:
 
 @dataclass
 class EventReader:
-    """Reads a run's event stream in the background, recording when each event arrived."""
+    """Reads a run's event stream in the background, keeping every event in order."""
 
     events: list[Event] = field(default_factory=list)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -64,7 +60,6 @@ class EventReader:
                 if "data" in fields:
                     self.events.append(
                         Event(
-                            time.monotonic(),
                             int(fields["id"]),
                             fields.get("event", "message"),
                             json.loads(fields["data"]),
@@ -81,37 +76,3 @@ class EventReader:
                     return event
             await asyncio.sleep(0.01)
         raise AssertionError(f"no such event in {[(e.event, e.id) for e in self.events]}")
-
-
-class TokenProvider(LocalProvider):
-    """The local provider, writing one article per token the test releases."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tokens = threading.Semaphore(0)
-
-    def generate_article(self, brief):  # type: ignore[no-untyped-def]
-        self.tokens.acquire(timeout=120)
-        return super().generate_article(brief)
-
-    def release(self, n: int = 1) -> None:
-        self.tokens.release(n)
-
-
-class FailingProvider(LocalProvider):
-    """The local provider, refusing the first article it is asked for until `heal()`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.refused: str | None = None
-
-    def generate_article(self, brief):  # type: ignore[no-untyped-def]
-        from core.errors import ValidationError
-
-        if self.refused in (None, brief.title):
-            self.refused = brief.title
-            raise ValidationError(f"Refusing to write {brief.title!r} (test fault)")
-        return super().generate_article(brief)
-
-    def heal(self) -> None:
-        self.refused = ""

@@ -1,5 +1,5 @@
 """A worker in its own process, so a test can kill it with SIGKILL mid-run.
-Usage: python -m tests.worker_process TASK_QUEUE TEMPORAL_ADDRESS ARTICLE_DELAY"""
+Usage: python -m tests.helpers.worker_process TASK_QUEUE TEMPORAL_ADDRESS ARTICLE_DELAY"""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests import fake_openai_answers as answers
+from tests.helpers import fake_openai_answers as answers
 
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings"}
 ENDPOINTS["/v1/images/generations"] = "images"
