@@ -8,6 +8,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from core.config import get_settings
-from core.db import engine_for, init_db
+from core.db import engine_for, get_engine
+from core.schema import upgrade
 from core.temporal import SEARCH_ATTRIBUTES
 
 PG_ADMIN_URL = os.environ.get(
@@ -36,22 +38,38 @@ def temporal_cli_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh, empty database for this test session."""
+@contextmanager
+def empty_database(folder: Path) -> Iterator[str]:
+    """A new, empty database on the backend under test (dropped again on PostgreSQL)."""
     if TEST_DB == "postgresql":
         name = f"igny8_test_{uuid.uuid4().hex[:10]}"
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        yield url
-        engine_for(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            yield url
+        finally:
+            engine_for(url).dispose()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
     else:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'igny8.db'}"
+        yield f"sqlite:///{folder / f'igny8-{uuid.uuid4().hex[:8]}.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database for this test session."""
+    with empty_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture
+def new_database(tmp_path: Path) -> Iterator[str]:
+    """Another empty database for one test (the session's own stays untouched)."""
+    with empty_database(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -71,7 +89,7 @@ def settings_env(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         }
     )
     get_settings.cache_clear()
-    init_db()
+    upgrade(get_engine())  # through the migrations, as `igny8 db upgrade` does
     yield
     os.environ.clear()
     os.environ.update(saved)
