@@ -24,7 +24,7 @@ from temporalio.service import RPCError
 
 from core.config import get_settings
 from core.db import get_engine, init_db, session_scope
-from core.errors import Igny8Error
+from core.errors import Igny8Error, TemporalTLSError
 from core.temporal import connect
 
 console = Console()
@@ -100,6 +100,8 @@ async def temporal() -> Client:
     settings = get_settings()
     try:
         return await asyncio.wait_for(connect(settings), CONNECT_TIMEOUT_SECONDS)
+    except TemporalTLSError:
+        raise  # it already says which TEMPORAL_TLS_* setting to check
     except Exception as exc:
         raise ConnectionError(
             f"Temporal is not reachable at {settings.temporal_address}: start it with "

@@ -7,7 +7,7 @@ import importlib.util
 
 import typer
 
-from cli import accounts, credits, db, keywords, runs, sites
+from cli import accounts, credits, db, keywords, runs, serve, sites
 
 app = typer.Typer(
     name="igny8",
@@ -21,6 +21,7 @@ app.add_typer(keywords.app, name="keywords")
 app.add_typer(runs.app, name="runs")
 app.add_typer(credits.app, name="credits")
 app.add_typer(db.app, name="db")
+serve.register(app)
 
 # Command groups written with other issues; the CLI works without them.
 if importlib.util.find_spec("cli.schedules") is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,10 @@ import migrations
 from core.db import immediate_transactions
 from core.errors import SchemaOutOfDateError
 
+log = logging.getLogger("igny8.db")
+# Alembic's own INFO lines ("Context impl SQLiteImpl") say nothing an operator needs; upgrade()
+# logs what changed.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 # The first revision: today's schema as create_all made it before migrations existed.
 BASELINE = "0001_baseline"
@@ -62,6 +67,8 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
             command.stamp(cfg, BASELINE)
         command.upgrade(cfg, revision)
         after = MigrationContext.configure(conn).get_current_revision()
+    if before != after:
+        log.info("database schema upgraded from %s to %s", before or "empty", after)
     return before, after
 
 

@@ -57,6 +57,12 @@ _TLS_CAUSES = (
 # TLS 1.3 checks the client certificate after the client thinks the handshake is done, so a
 # refusal often shows only as the first call's stream being cut ("... after connection").
 _CUT_AFTER_HANDSHAKE = ("broken pipe", "connection closed", "connection reset", "connectionreset")
+# The usual reasons a server is simply not there, said in a few words.
+_PLAIN_CAUSES = (
+    ("connection refused", "connection refused (is the server up? is TEMPORAL_ADDRESS right?)"),
+    ("dns error", "the host name does not resolve (check TEMPORAL_ADDRESS)"),
+    ("timed out", "no answer in time (network, firewall, or a server still starting)"),
+)
 _CUT_CAUSE = (
     "the server cut the connection right after the handshake, which is how it refuses a missing "
     "or untrusted client certificate: check TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY"
@@ -113,6 +119,9 @@ def _explain(exc: BaseException, settings: Settings, tls: TLSConfig | bool) -> E
             f"certificate ({reason})"
         )
     hint = "" if tls else "; if the server wants TLS, set TEMPORAL_TLS_* or TEMPORAL_API_KEY"
+    for phrase, short in _PLAIN_CAUSES:
+        if phrase in lowered:
+            return TemporalConnectionError(f"Temporal is not reachable at {where}: {short}")
     return TemporalConnectionError(f"Temporal is not reachable at {where}: {reason}{hint}")
 
 
