@@ -39,9 +39,9 @@ def temporal_cli_path() -> str:
 
 
 @contextmanager
-def empty_database(folder: Path) -> Iterator[str]:
+def empty_database(folder: Path, backend: str = TEST_DB) -> Iterator[str]:
     """A new, empty database on the backend under test (dropped again on PostgreSQL)."""
-    if TEST_DB == "postgresql":
+    if backend == "postgresql":
         name = f"igny8_test_{uuid.uuid4().hex[:10]}"
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -69,6 +69,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def new_database(tmp_path: Path) -> Iterator[str]:
     """Another empty database for one test (the session's own stays untouched)."""
     with empty_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def new_postgres_database(tmp_path: Path) -> Iterator[str]:
+    """An empty PostgreSQL database for one test, whichever backend the suite runs on."""
+    with empty_database(tmp_path, "postgresql") as url:
         yield url
 
 
