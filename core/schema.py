@@ -60,13 +60,26 @@ def _made_before_migrations(conn: Connection) -> bool:
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Upgrade to `revision` in one transaction; returns (before, after). A database made by
     create_all before migrations existed is adopted as the baseline first."""
-    with immediate_transactions(), engine.begin() as conn:
-        before = MigrationContext.configure(conn).get_current_revision()
-        cfg = alembic_config(conn)
-        if before is None and _made_before_migrations(conn):
-            command.stamp(cfg, BASELINE)
-        command.upgrade(cfg, revision)
-        after = MigrationContext.configure(conn).get_current_revision()
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode recreates SQLite tables; with foreign keys enforced, dropping a table
+            # others refer to would fail. The pragma only takes effect outside a transaction,
+            # so it goes straight to the driver; the keys are checked before committing.
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with immediate_transactions(), conn.begin():
+                before = MigrationContext.configure(conn).get_current_revision()
+                cfg = alembic_config(conn)
+                if before is None and _made_before_migrations(conn):
+                    command.stamp(cfg, BASELINE)
+                command.upgrade(cfg, revision)
+                after = MigrationContext.configure(conn).get_current_revision()
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("the upgrade left rows whose foreign keys point nowhere")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
     if before != after:
         log.info("database schema upgraded from %s to %s", before or "empty", after)
     return before, after
