@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -118,8 +119,9 @@ async def wait_for_dependencies(settings: Settings, probes: WorkerProbes | None 
 async def serve(
     settings: Settings,
     provider_for_account: Callable[[int], AIProvider] | None = None,
-) -> None:
-    """Run a worker until SIGTERM/SIGINT, then shut it down gracefully (`igny8 worker`)."""
+) -> bool:
+    """Run a worker until SIGTERM/SIGINT, then shut it down gracefully (`igny8 worker`).
+    False when activities outlived the shutdown bound (the caller exits without them)."""
     probes = WorkerProbes()
     if settings.worker_health_port is not None:
         await probes.start(settings.worker_health_host, settings.worker_health_port)
@@ -134,7 +136,7 @@ async def serve(
         if not waiting.done():
             waiting.cancel()
             log.info("stopped before Temporal and the database were reachable")
-            return
+            return True
         stopped.cancel()
         worker = build_worker(waiting.result(), settings, None, provider_for_account)
         running = asyncio.ensure_future(worker.run())
@@ -157,8 +159,14 @@ async def serve(
             # covers sync activities that only notice cancellation at their next heartbeat.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(worker.shutdown(), settings.graceful_shutdown_seconds + 15)
-        await running
+        done, _ = await asyncio.wait({running}, timeout=5)
+        if not done:
+            # An activity ignores cancellation (no heartbeat): leave it to Temporal's heartbeat
+            # timeout and exit anyway, so the bound holds.
+            log.warning("activities still running after the shutdown bound; exiting anyway")
+            return False
         log.info("worker stopped")
+        return True
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
@@ -169,10 +177,18 @@ def main() -> None:
     """`python worker.py`: the same as `igny8 worker`."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        asyncio.run(serve(get_settings()))
+        clean = asyncio.run(serve(get_settings()))
     except Igny8Error as exc:
         log.error("%s", exc.message)
         raise SystemExit(1) from None
+    if not clean:
+        exit_now()
+
+
+def exit_now() -> None:
+    """Exit without joining activity threads stuck past the shutdown bound."""
+    logging.shutdown()
+    os._exit(3)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ def register(app: typer.Typer) -> None:
         import worker as composition_root
 
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-        asyncio.run(composition_root.serve(get_settings()))
+        if not asyncio.run(composition_root.serve(get_settings())):
+            composition_root.exit_now()
 
     @app.command()
     @command

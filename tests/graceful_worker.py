@@ -16,7 +16,8 @@ from worker import serve
 async def main(delay: float) -> None:
     provider = ControlledProvider()
     provider.delay["generate_article"] = delay
-    await serve(get_settings(), lambda _account_id: provider)
+    if not await serve(get_settings(), lambda _account_id: provider):
+        raise SystemExit(3)
 
 
 if __name__ == "__main__":
