@@ -93,6 +93,8 @@ def settings_env(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
             "IGNY8_HEARTBEAT_TIMEOUT_SECONDS": "4",
             "IGNY8_RETRY_INITIAL_SECONDS": "0.2",
             "IGNY8_RETRY_MAXIMUM_SECONDS": "2",
+            # Workers a test stops mid-run hand their activities back at once, as before.
+            "IGNY8_GRACEFUL_SHUTDOWN_SECONDS": "1",
         }
     )
     get_settings.cache_clear()

@@ -47,6 +47,11 @@ class Process:
     def output(self) -> str:
         return "\n".join(self.lines)
 
+    @property
+    def flat_output(self) -> str:
+        """The output with line breaks and runs of spaces as one space (rich wraps at 80)."""
+        return " ".join(self.output.split())
+
     def wait_for_line(self, text: str, timeout: float = 60) -> str:
         """The first output line containing `text` (AssertionError with the output if none)."""
         deadline = time.monotonic() + timeout

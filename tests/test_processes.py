@@ -82,7 +82,9 @@ def test_a_worker_gives_up_after_the_bound_with_one_clear_line() -> None:
     )
     assert worker.proc.wait(timeout=60) == 1
     worker.stop()
-    assert "gave up waiting for Temporal after 2 s (IGNY8_STARTUP_WAIT_SECONDS)" in worker.output
+    assert (
+        "gave up waiting for Temporal after 2 s (IGNY8_STARTUP_WAIT_SECONDS)" in worker.flat_output
+    )
     assert "Traceback" not in worker.output
 
 
@@ -143,6 +145,6 @@ def test_an_out_of_date_schema_stops_the_process_with_what_to_run(
     )
     assert child.proc.wait(timeout=60) == 1
     child.stop()
-    assert "run `igny8 db upgrade`" in child.output, child.output
-    assert BASELINE in child.output
+    assert "run `igny8 db upgrade`" in child.flat_output, child.output
+    assert BASELINE in child.flat_output
     assert "Traceback" not in child.output
