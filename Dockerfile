@@ -1,9 +1,12 @@
-# One image for the API and the workers (docker-compose.yml picks the command).
-FROM python:3.11-slim
+# One image for the API, the workers and the schema upgrade (docker-compose.yml picks the command:
+# `igny8 api`, `igny8 worker`, `igny8 db upgrade`).
+FROM python:3.11.11-slim
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md alembic.ini ./
+COPY contracts contracts
 COPY core core
 COPY models models
+COPY migrations migrations
 COPY services services
 COPY activities activities
 COPY workflows workflows
@@ -12,7 +15,11 @@ COPY api api
 COPY cli cli
 COPY data data
 COPY worker.py ./
-RUN pip install --no-cache-dir .
-ENV IGNY8_DATA_DIR=/data
+RUN pip install --no-cache-dir . \
+    && useradd --system --uid 10001 --home-dir /app igny8 \
+    && mkdir -p /data && chown igny8 /data
+ENV IGNY8_DATA_DIR=/data PYTHONUNBUFFERED=1
+USER igny8
 VOLUME /data
-CMD ["python", "worker.py"]
+# SIGTERM reaches the process directly (exec form): workers shut down gracefully.
+CMD ["igny8", "worker"]

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypeVar
 
+from sqlalchemy.exc import OperationalError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -15,6 +21,13 @@ from activities.stages import StageActivities
 from activities.wordpress import WordPressActivities
 from core.config import Settings, get_settings
 from core.db import init_db
+from core.errors import (
+    Igny8Error,
+    SchemaOutOfDateError,
+    TemporalConnectionError,
+    TemporalTLSError,
+)
+from core.probes import WorkerProbes
 from core.temporal import connect
 from services.ai.base import AIProvider
 from services.ai.factory import build_provider
@@ -23,6 +36,7 @@ from workflows.publish import PublishContentWorkflow
 from workflows.wp_sync import WordPressSyncWorkflow
 
 log = logging.getLogger("igny8.worker")
+T = TypeVar("T")
 
 
 def provider_factory(settings: Settings) -> Callable[[int], AIProvider]:
@@ -87,6 +101,9 @@ def build_worker(
         # These activities are sync (SQLModel sessions, WordPress over httpx) and run in threads.
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_concurrent_activities=16,
+        # On shutdown (SIGTERM) activities in flight get this long to finish; then they are
+        # cancelled (through their heartbeats) and Temporal retries them on another worker.
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
     )
     per_second = settings.ai_calls_per_minute / 60 if settings.ai_calls_per_minute else None
     ai = Worker(
@@ -95,26 +112,125 @@ def build_worker(
         activities=[stage_activities.process_item],
         max_concurrent_activities=settings.ai_max_in_flight,
         max_task_queue_activities_per_second=per_second,
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
     )
     return Igny8Workers(main, ai)
 
 
-async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    settings = get_settings()
-    init_db()
-    client = await connect(settings)
-    worker = build_worker(client, settings)
-    log.info(
-        "worker on task queues %s and %s (AI provider: %s, %d AI calls in flight, %s a minute)",
-        settings.task_queue,
-        settings.ai_task_queue,
-        settings.ai_provider,
-        settings.ai_max_in_flight,
-        settings.ai_calls_per_minute or "no limit",
+async def wait_for_dependencies(settings: Settings, probes: WorkerProbes | None = None) -> Client:
+    """The database (schema current) and a Temporal client, waiting with backoff while either
+    is unreachable; gives up after IGNY8_STARTUP_WAIT_SECONDS (unset: never). Settings errors
+    (TLS files, schema out of date) stop at once: waiting would not fix them."""
+    deadline = (
+        None
+        if settings.startup_wait_seconds is None
+        else (time.monotonic() + settings.startup_wait_seconds)
     )
-    await worker.run()
+    pause = 1.0
+
+    async def attempt(what: str, step: Callable[[], Awaitable[T]]) -> T:
+        nonlocal pause
+        while True:
+            try:
+                return await step()
+            except (TemporalTLSError, SchemaOutOfDateError):
+                raise
+            except (TemporalConnectionError, OperationalError) as exc:
+                reason = exc.message if isinstance(exc, Igny8Error) else str(exc.orig or exc)
+                reason = reason.strip().splitlines()[0]
+                if deadline is not None and time.monotonic() + pause > deadline:
+                    raise TemporalConnectionError(
+                        f"gave up waiting for {what} after {settings.startup_wait_seconds:g} s "
+                        f"(IGNY8_STARTUP_WAIT_SECONDS): {reason}"
+                    ) from None
+                if probes is not None:
+                    probes.set("starting", f"waiting for {what}")
+                log.warning("waiting for %s: %s (retrying in %.0f s)", what, reason, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, settings.startup_retry_max_seconds)
+
+    await attempt("the database", lambda: asyncio.to_thread(init_db))
+    return await attempt("Temporal", lambda: connect(settings))
+
+
+async def serve(
+    settings: Settings,
+    provider_for_account: Callable[[int], AIProvider] | None = None,
+) -> bool:
+    """Run a worker until SIGTERM/SIGINT, then shut it down gracefully (`igny8 worker`).
+    False when activities outlived the shutdown bound (the caller exits without them)."""
+    probes = WorkerProbes()
+    if settings.worker_health_port is not None:
+        await probes.start(settings.worker_health_host, settings.worker_health_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        waiting = asyncio.ensure_future(wait_for_dependencies(settings, probes))
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({waiting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not waiting.done():
+            waiting.cancel()
+            log.info("stopped before Temporal and the database were reachable")
+            return True
+        stopped.cancel()
+        worker = build_worker(waiting.result(), settings, None, provider_for_account)
+        running = asyncio.ensure_future(worker.run())
+        probes.set("ready")
+        log.info(
+            "worker ready on task queues %s and %s (AI provider: %s, %d AI calls in flight, "
+            "%s a minute)",
+            settings.task_queue,
+            settings.ai_task_queue,
+            settings.ai_provider,
+            settings.ai_max_in_flight,
+            settings.ai_calls_per_minute or "no limit",
+        )
+        await asyncio.wait(
+            {running, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
+        )
+        probes.set("stopping")
+        if not running.done():
+            log.info(
+                "stopping: no new tasks; activities in flight get up to %g s to finish",
+                settings.graceful_shutdown_seconds,
+            )
+            # The SDK's own bound cancels activities at graceful_shutdown_timeout; the margin
+            # covers sync activities that only notice cancellation at their next heartbeat.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(worker.shutdown(), settings.graceful_shutdown_seconds + 15)
+        done, _ = await asyncio.wait({running}, timeout=5)
+        if not done:
+            # An activity ignores cancellation (no heartbeat): leave it to Temporal's heartbeat
+            # timeout and exit anyway, so the bound holds.
+            log.warning("activities still running after the shutdown bound; exiting anyway")
+            return False
+        log.info("worker stopped")
+        return True
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await probes.stop()
+
+
+def main() -> None:
+    """`python worker.py`: the same as `igny8 worker`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        clean = asyncio.run(serve(get_settings()))
+    except Igny8Error as exc:
+        log.error("%s", exc.message)
+        raise SystemExit(1) from None
+    if not clean:
+        exit_now()
+
+
+def exit_now() -> None:
+    """Exit without joining activity threads stuck past the shutdown bound."""
+    logging.shutdown()
+    os._exit(3)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -24,7 +24,7 @@ from temporalio.service import RPCError
 
 from core.config import Settings, get_settings
 from core.db import init_db, read_session, session_scope
-from core.errors import Igny8Error
+from core.errors import Igny8Error, TemporalTLSError
 from core.temporal import connect
 
 console = Console()
@@ -102,6 +102,8 @@ async def temporal(settings: Settings | None = None) -> Client:
     settings = settings or get_settings()
     try:
         return await asyncio.wait_for(connect(settings), CONNECT_TIMEOUT_SECONDS)
+    except TemporalTLSError:
+        raise  # it already says which TEMPORAL_TLS_* setting to check
     except Exception as exc:
         raise ConnectionError(
             f"Temporal is not reachable at {settings.temporal_address}: start it with "

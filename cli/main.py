@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import accounts, credits, dev, keywords, runs, schedules, sites
+from cli import accounts, credits, db, dev, keywords, runs, schedules, serve, sites
 
 app = typer.Typer(
     name="igny8",
@@ -18,7 +18,9 @@ app.add_typer(keywords.app, name="keywords")
 app.add_typer(runs.app, name="runs")
 app.add_typer(credits.app, name="credits")
 app.add_typer(schedules.app, name="schedules")
+app.add_typer(db.app, name="db")
 dev.register(app)
+serve.register(app)
 
 
 if __name__ == "__main__":

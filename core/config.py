@@ -73,6 +73,31 @@ class Settings(BaseSettings):
     # IGNY8_CREDIT_COSTS='{"generate_content": 40}'.
     credit_costs: dict[str, int] = Field(default_factory=dict, alias="IGNY8_CREDIT_COSTS")
 
+    # --- Production shape: Temporal beyond localhost, processes, start-up ---
+    # mTLS to a self-hosted cluster: PEM file paths. The CA is needed when the server's
+    # certificate is not signed by a public authority; the server name when the address is not
+    # the name in that certificate (e.g. an IP, or a load balancer).
+    temporal_tls_cert: Path | None = Field(None, alias="TEMPORAL_TLS_CERT")
+    temporal_tls_key: Path | None = Field(None, alias="TEMPORAL_TLS_KEY")
+    temporal_tls_ca: Path | None = Field(None, alias="TEMPORAL_TLS_CA")
+    temporal_tls_server_name: str | None = Field(None, alias="TEMPORAL_TLS_SERVER_NAME")
+    # TLS with the system's roots and no client certificate (implied by the settings above and by
+    # an API key).
+    temporal_tls: bool = Field(False, alias="TEMPORAL_TLS")
+    # Temporal Cloud: an API key (TLS on). Never logged, never in a workflow payload.
+    temporal_api_key: SecretStr | None = Field(None, alias="TEMPORAL_API_KEY")
+    temporal_connect_timeout_seconds: float = Field(10.0, alias="TEMPORAL_CONNECT_TIMEOUT_SECONDS")
+    # How long a worker waits for Temporal and the database at start before giving up (unset:
+    # forever), retrying with backoff up to the maximum pause.
+    startup_wait_seconds: float | None = Field(None, alias="IGNY8_STARTUP_WAIT_SECONDS")
+    startup_retry_max_seconds: float = Field(30.0, alias="IGNY8_STARTUP_RETRY_MAX_SECONDS")
+    # On SIGTERM a worker stops polling and gives activities in flight this long to finish;
+    # then they are cancelled and Temporal retries them on another worker.
+    graceful_shutdown_seconds: float = Field(30.0, alias="IGNY8_GRACEFUL_SHUTDOWN_SECONDS")
+    # The worker's probes: /livez and /readyz over HTTP on this port (unset: no probe server).
+    worker_health_host: str = Field("0.0.0.0", alias="IGNY8_WORKER_HEALTH_HOST")
+    worker_health_port: int | None = Field(None, alias="IGNY8_WORKER_HEALTH_PORT")
+
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL, with SQLite under the data folder as the embedded default."""

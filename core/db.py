@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from core.config import get_settings
 
@@ -54,10 +54,25 @@ def get_engine() -> Engine:
 
 
 def init_db(engine: Engine | None = None) -> None:
-    """Create every table that does not exist yet (idempotent; run at start-up)."""
-    import models  # noqa: F401  (registers every table on SQLModel.metadata)
+    """Make sure the schema is current before serving: the embedded default (no DATABASE_URL)
+    upgrades itself; a configured database must be upgraded by `igny8 db upgrade` first."""
+    from core.schema import ensure_current, upgrade
 
-    SQLModel.metadata.create_all(engine or get_engine())
+    engine = engine or get_engine()
+    if get_settings().database_url:
+        ensure_current(engine)
+    else:
+        upgrade(engine)
+
+
+@contextmanager
+def immediate_transactions() -> Iterator[None]:
+    """SQLite transactions begun inside take the write lock up front (BEGIN IMMEDIATE)."""
+    token = _immediate.set(True)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)
 
 
 @contextmanager
@@ -71,14 +86,10 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """A write session: commits on success, rolls back on error."""
-    token = _immediate.set(True)
-    try:
-        with Session(engine or get_engine(), expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-    finally:
-        _immediate.reset(token)
+    with immediate_transactions(), Session(engine or get_engine(), expire_on_commit=False) as s:
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise

@@ -94,3 +94,26 @@ class WordPressError(Igny8Error):
         self.retryable = retryable
         self.status_code = status_code
         self.action = "retry" if retryable else "fix_input"
+
+
+# Deployment: what stops a process from starting, with what to do about it.
+
+
+class SchemaOutOfDateError(Igny8Error):
+    """The database schema is not at the revision this code needs (run `igny8 db upgrade`)."""
+
+    action = "retry"
+
+
+class TemporalConnectionError(Igny8Error):
+    """Temporal could not be reached (address, network, server down)."""
+
+    retryable = True
+    action = "retry"
+
+
+class TemporalTLSError(TemporalConnectionError):
+    """The TLS handshake with Temporal failed: certificates, CA, server name or API key."""
+
+    retryable = False
+    action = "fix_input"

@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, json_list_field, text_field
 
 
 class Keyword(SQLModel, table=True):
-    # One row per (site, normalized text): duplicates are counted at import, never inserted.
-    __table_args__ = (UniqueConstraint("site_id", "normalized"),)
+    __table_args__ = (
+        # One row per (site, normalized text): duplicates are counted at import, never inserted.
+        UniqueConstraint("site_id", "normalized"),
+        # Stage 1's "new keywords of this site" and the API's status filter.
+        Index("ix_keyword_site_status", "site_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)

@@ -8,6 +8,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,7 +22,8 @@ from temporalio.testing import WorkflowEnvironment
 from api.deps import get_temporal
 from api.main import create_app
 from core.config import get_settings
-from core.db import engine_for, init_db, session_scope
+from core.db import engine_for, get_engine, session_scope
+from core.schema import upgrade
 from core.temporal import SEARCH_ATTRIBUTES
 from models import Content, Image
 from tests.helpers.fake_openai import FakeOpenAI
@@ -38,22 +40,45 @@ TEST_DB = os.environ.get("IGNY8_TEST_DB", "sqlite")
 HISTORY_SUGGEST_CAN = int(os.environ.get("IGNY8_TEST_SUGGEST_CAN", "400"))
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh, empty database for this test session."""
-    if TEST_DB == "postgresql":
+@contextlib.contextmanager
+def empty_database(folder: Path, backend: str = TEST_DB) -> Iterator[str]:
+    """A new, empty database on the backend under test (dropped again on PostgreSQL)."""
+    if backend == "postgresql":
         name = f"igny8_test_{uuid.uuid4().hex[:10]}"
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        yield url
-        engine_for(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            yield url
+        finally:
+            engine_for(url).dispose()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
     else:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'igny8.db'}"
+        yield f"sqlite:///{folder / f'igny8-{uuid.uuid4().hex[:8]}.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database for this test session."""
+    with empty_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture
+def new_database(tmp_path: Path) -> Iterator[str]:
+    """Another empty database for one test (the session's own stays untouched)."""
+    with empty_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def new_postgres_database(tmp_path: Path) -> Iterator[str]:
+    """An empty PostgreSQL database for one test, whichever backend the suite runs on."""
+    with empty_database(tmp_path, "postgresql") as url:
+        yield url
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -70,10 +95,12 @@ def settings_env(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
             "IGNY8_HEARTBEAT_TIMEOUT_SECONDS": "4",
             "IGNY8_RETRY_INITIAL_SECONDS": "0.2",
             "IGNY8_RETRY_MAXIMUM_SECONDS": "2",
+            # Workers a test stops mid-run hand their activities back at once, as before.
+            "IGNY8_GRACEFUL_SHUTDOWN_SECONDS": "1",
         }
     )
     get_settings.cache_clear()
-    init_db()
+    upgrade(get_engine())  # through the migrations, as `igny8 db upgrade` does
     yield
     os.environ.clear()
     os.environ.update(saved)
