@@ -11,10 +11,12 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.log_context import LogContextInterceptor
 from activities.stages import StageActivities
 from activities.wordpress import WordPressActivities
 from core.config import Settings, get_settings
 from core.db import init_db
+from core.observability import start_worker_observability
 from core.temporal import connect
 from services.ai.base import AIProvider
 from services.ai.factory import build_provider
@@ -60,14 +62,15 @@ def build_worker(
         # Activities are sync (SQLModel sessions, blocking AI clients) and run in threads.
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_concurrent_activities=16,
+        interceptors=[LogContextInterceptor()],
     )
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = get_settings()
+    runtime = start_worker_observability(settings)
     init_db()
-    client = await connect(settings)
+    client = await connect(settings, runtime=runtime)
     worker = build_worker(client, settings)
     log.info("worker on task queue %s (AI provider: %s)", settings.task_queue, settings.ai_provider)
     await worker.run()

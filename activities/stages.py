@@ -29,6 +29,7 @@ from core.config import Settings
 from core.errors import Igny8Error
 from services import run_records
 from services.ai.base import AIProvider
+from services.ai.observed import observed
 from services.stages import queue, runner
 from services.stages.base import StageContext
 
@@ -88,7 +89,7 @@ class StageActivities:
             site_id=inp.site_id,
             stage=Stage(inp.stage),
             settings=self.settings,
-            provider=self.provider_factory(inp.account_id),
+            provider=observed(self.provider_factory(inp.account_id)),
         )
         interval = max(self.settings.heartbeat_timeout_seconds / 3, 0.5)
         with _Heartbeater(interval) as beats:

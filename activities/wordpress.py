@@ -38,6 +38,7 @@ from contracts.wordpress import (
     SyncSinceInput,
     SyncSinceResult,
 )
+from core import metrics
 from core.errors import Igny8Error, WordPressError
 from integrations.wordpress.diagnostics import ConnectionReport
 from integrations.wordpress.errors import WordPressUnavailableError
@@ -124,7 +125,7 @@ class WordPressActivities:
     @activity.defn(name=ACT_PUBLISH_CONTENT)
     def publish_content(self, inp: PublishStepInput) -> PublishResult:
         """Upload images, set terms, create or update the post; every id stored on arrival."""
-        with _heartbeating() as beat:
+        with metrics.publish_attempt(), _heartbeating() as beat:
             out = _mapped(
                 lambda: publishing.publish_content(
                     inp.account_id,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 
 from core.config import Settings
+from core.tracing import client_interceptors
 
 # Registered on the dev server at start-up (core/devserver.py) so an operator can filter runs,
 # e.g. `Igny8SiteId = 12 AND Igny8Status = "paused"`.
@@ -17,10 +19,13 @@ SA_STATUS = SearchAttributeKey.for_keyword("Igny8Status")
 SEARCH_ATTRIBUTES = (SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS)
 
 
-async def connect(settings: Settings) -> Client:
-    """A client with the pydantic data converter (every payload is a pydantic model)."""
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client with the pydantic data converter (every payload is a pydantic model);
+    `runtime` exports the SDK's metrics (core.sdk_metrics), tracing is on when configured."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        runtime=runtime,
+        interceptors=client_interceptors(settings),
     )

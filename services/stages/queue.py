@@ -18,6 +18,7 @@ from contracts.run import (
     SettledItems,
 )
 from contracts.status import GenerationStatus as GS
+from core import metrics
 from core.db import session_scope
 from core.errors import Igny8Error
 from models import StageItem
@@ -217,9 +218,10 @@ def settle_items(inp: MarkItemsInput) -> SettledItems:
     if inp.status != GS.PENDING:
         source = (GS.PROCESSING, GS.PENDING, GS.QUEUED)
     with session_scope() as session:
-        set_status(
+        moved = set_status(
             session, inp.run_id, inp.stage, inp.item_ids, inp.status, inp.error, only_from=source
         )
+        metrics.items_settled(session, inp.stage, inp.status, moved)
         rows = session.exec(
             select(StageItem).where(
                 StageItem.run_id == inp.run_id,

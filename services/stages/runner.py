@@ -15,8 +15,10 @@ from sqlmodel import Session, col, select
 
 from contracts.run import BatchResult, ErrorInfo, ItemOutcome
 from contracts.status import GenerationStatus as GS
+from core import metrics
 from core.db import session_scope
 from core.errors import Igny8Error, InsufficientCreditsError
+from core.logging import bind_item
 from models import AIUsage, StageItem
 from services import credits
 from services.ai.schemas import AIResult
@@ -139,6 +141,7 @@ def _process_item(ctx: StageContext, row: StageItem, cost: int) -> tuple[ItemOut
     transaction. Permanent errors fail the item; others propagate (the hold released)."""
     service = service_for(ctx.stage)
     item_id = row.item_id
+    bind_item(item_id)
     key = credits.item_key(ctx.run_id, int(ctx.stage), item_id)
     ai_cost = cost if service.info.uses_ai else 0
     try:
@@ -154,6 +157,7 @@ def _process_item(ctx: StageContext, row: StageItem, cost: int) -> tuple[ItemOut
                 credits.settle(session, ctx.account_id, key, ai_cost, ctx.run_id)
             _record_usage(session, ctx, item_id, result)
             set_status(session, ctx.run_id, ctx.stage, [item_id], GS.COMPLETED, result=counters)
+        metrics.item_finished(ctx.stage, GS.COMPLETED)
         return ItemOutcome(
             id=item_id, status="completed", result=counters, attempts=row.attempts
         ), ai_cost
@@ -169,6 +173,7 @@ def _process_item(ctx: StageContext, row: StageItem, cost: int) -> tuple[ItemOut
                 GS.COMPLETED,
                 only_from=(GS.PROCESSING, GS.PENDING),
             )
+        metrics.item_finished(ctx.stage, GS.COMPLETED)
         return ItemOutcome(id=item_id, status="completed", attempts=row.attempts), 0
     except InsufficientCreditsError:
         raise
@@ -180,6 +185,7 @@ def _process_item(ctx: StageContext, row: StageItem, cost: int) -> tuple[ItemOut
             raise
         with session_scope() as session:
             set_status(session, ctx.run_id, ctx.stage, [item_id], GS.FAILED, info)
+        metrics.item_finished(ctx.stage, GS.FAILED)
         return ItemOutcome(id=item_id, status="failed", error=info, attempts=row.attempts), 0
     except BaseException:
         with session_scope() as session:
@@ -238,6 +244,7 @@ def _process_whole_batch(
             credits.release(session, ctx.account_id, key, ctx.run_id)
         _requeue(ctx, ids)
         raise
+    metrics.item_finished(ctx.stage, GS.COMPLETED, len(ids))
     outcomes = [ItemOutcome(id=i, status="completed", result=per_item.get(i, {})) for i in ids]
     if outcomes:
         outcomes[0].result = {**outcomes[0].result, **batch_counters}
