@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import metrics
@@ -48,10 +49,24 @@ class RequestLatency:
                 _observe(scope, 500, started)
 
 
-def _observe(scope: Scope, status: int, started: float) -> None:
+def route_template(scope: Scope) -> str:
+    """The matched route's template with its router prefix (`/api/v1` + `/sites/{site_id}`).
+    The route knows only its own part; the prefix is the same leading segments of the path."""
     route = scope.get("route")
-    template = getattr(route, "path", None) or "unmatched"
-    metrics.api_request(scope.get("method", ""), template, status, time.perf_counter() - started)
+    template = getattr(route, "path", None)
+    if route is None or template is None:
+        return "unmatched"
+    if isinstance(route, Mount):  # mounted apps (static files) sit at the top level
+        return template.rstrip("/") + "/{path}"
+    segments = str(scope.get("path", "")).split("/")
+    own = template.count("/")
+    prefix = "/".join(segments[: max(len(segments) - own, 0)]) if own else ""
+    return prefix + template
+
+
+def _observe(scope: Scope, status: int, started: float) -> None:
+    seconds = time.perf_counter() - started
+    metrics.api_request(scope.get("method", ""), route_template(scope), status, seconds)
 
 
 def install_metrics(app: FastAPI) -> None:

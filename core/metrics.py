@@ -7,6 +7,7 @@ rolled-back attempt that Temporal retries is not counted twice. docs/metrics.md 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from contracts.stages import STAGES, Stage
 from core.logging import current_context
+
+log = logging.getLogger("igny8.items")
 
 ITEMS = Counter(
     "igny8_stage_items",
@@ -112,9 +115,12 @@ def _drop_pending(session: Session) -> None:
 
 
 def item_finished(stage: int, status: str, n: int = 1) -> None:
-    """`n` items of a stage reached a final status (call after their commit)."""
+    """`n` items of a stage reached a final status (call after their commit); also the log line
+    that says so, with the run/stage/item bound by the activity."""
     if n > 0:
         ITEMS.labels(stage_name(stage), status).inc(n)
+        level = logging.WARNING if status == "failed" else logging.INFO
+        log.log(level, "%s %s item%s %s", stage_name(stage), n, "" if n == 1 else "s", status)
 
 
 def items_settled(session: Session, stage: int, status: str, n: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.config import get_settings
 from core.db import engine_for, init_db
 from core.temporal import SEARCH_ATTRIBUTES
+from tests.helpers import S3Server
 
 PG_ADMIN_URL = os.environ.get(
     "IGNY8_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -105,3 +107,17 @@ async def client(temporal_env: WorkflowEnvironment) -> Client:
 @pytest.fixture
 def task_queue() -> str:
     return f"tq-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's standalone S3 server on a free local port, for the session."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield S3Server(endpoint=f"http://127.0.0.1:{port}")
+    server.stop()
