@@ -33,6 +33,9 @@ from tests.helpers import seed_site
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parents[1]
+# A 429 ends the call before any answer names the model.
+LIMITED = {"provider": "openai", "model": "", "function": "generate_ideas"}
+OTEL_MODULES = ("opentelemetry.sdk", "temporalio.contrib.opentelemetry")
 
 
 def value(name: str, **labels: str) -> float:
@@ -79,10 +82,7 @@ def test_ai_calls_tokens_cost_and_429s_are_counted_by_model() -> None:
     assert tokens_out - before["out"] == usage.tokens_out
     cost = value("igny8_ai_cost_usd_total", provider="openai", model=model) - before["cost"]
     assert cost == pytest.approx(usage.cost_usd)
-    limited = value(
-        "igny8_ai_rate_limited_total", provider="openai", model="", function="generate_ideas"
-    )
-    assert limited == before["429"] + 1
+    assert value("igny8_ai_rate_limited_total", **LIMITED) == before["429"] + 1
     failed = {**ok, "model": "", "outcome": "AIProviderError"}
     assert value("igny8_ai_calls_total", **failed) >= 1
 
@@ -161,8 +161,7 @@ def test_tracing_is_off_and_not_imported_without_an_endpoint() -> None:
         "from core.config import get_settings\n"
         "from core.tracing import client_interceptors\n"
         "found = client_interceptors(get_settings())\n"
-        "print(len(found), any(m.startswith(('opentelemetry.sdk', 'temporalio.contrib.opentelemetry'))"
-        " for m in sys.modules))"
+        f"print(len(found), any(m.startswith({OTEL_MODULES!r}) for m in sys.modules))"
     )
     assert _python(probe) == "0 False"
     on = _python(probe.replace("print(len(found), ", "print(type(found[0]).__name__, "),
