@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -194,6 +195,10 @@ async def test_two_hosts_with_separate_disks_publish_through_s3(
     assert sample(worker_metrics, "igny8_storage_operations_total", backend="s3", operation="get")
     assert sample(sdk_metrics, "temporal_activity_execution_latency_count") > 0
     assert f'task_queue="{task_queue}"' in sdk_metrics
+    dashboard = (ROOT / "deploy" / "grafana" / "igny8.json").read_text()
+    for name in set(re.findall(r"\btemporal_\w+", dashboard)):
+        if "failed" not in name:  # failure series appear only after a failure
+            assert name.removesuffix("_bucket") in sdk_metrics, name
     # The API's: latency by route template (not the raw path), queue depth at zero once done.
     route = "/api/v1/runs/{run_id}"
     assert (

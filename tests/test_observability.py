@@ -206,3 +206,20 @@ def test_metric_helpers_ignore_nothing_to_count() -> None:
     metrics.item_finished(7, "completed", 0)
     assert value("igny8_stage_items_total", stage="review", status="completed") == before
     assert metrics.stage_name(4) == "generate_content" and metrics.stage_name(None) == ""
+
+
+def test_the_dashboard_graphs_only_metrics_that_exist() -> None:
+    import re
+
+    from services.queue_metrics import register_queue_depth
+
+    register_queue_depth()
+    known: set[str] = set()
+    for family in REGISTRY.collect():
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_count", "_sum"]}
+        known |= {family.name + s for s in suffixes.get(family.type, [""])}
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "igny8.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    used = {name for expr in exprs for name in re.findall(r"\bigny8_\w+", expr)}
+    assert used and used <= known, used - known
+    assert len(dashboard["panels"]) >= 15
