@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import OperationalError
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
+from activities.log_context import LogContextInterceptor
 from activities.stages import StageActivities
 from activities.wordpress import WordPressActivities
 from core.config import Settings, get_settings
@@ -27,6 +29,7 @@ from core.errors import (
     TemporalConnectionError,
     TemporalTLSError,
 )
+from core.observability import start_worker_observability
 from core.probes import WorkerProbes
 from core.temporal import connect
 from services.ai.base import AIProvider
@@ -104,6 +107,7 @@ def build_worker(
         # On shutdown (SIGTERM) activities in flight get this long to finish; then they are
         # cancelled (through their heartbeats) and Temporal retries them on another worker.
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+        interceptors=[LogContextInterceptor()],
     )
     per_second = settings.ai_calls_per_minute / 60 if settings.ai_calls_per_minute else None
     ai = Worker(
@@ -117,7 +121,9 @@ def build_worker(
     return Igny8Workers(main, ai)
 
 
-async def wait_for_dependencies(settings: Settings, probes: WorkerProbes | None = None) -> Client:
+async def wait_for_dependencies(
+    settings: Settings, probes: WorkerProbes | None = None, runtime: Runtime | None = None
+) -> Client:
     """The database (schema current) and a Temporal client, waiting with backoff while either
     is unreachable; gives up after IGNY8_STARTUP_WAIT_SECONDS (unset: never). Settings errors
     (TLS files, schema out of date) stop at once: waiting would not fix them."""
@@ -150,7 +156,7 @@ async def wait_for_dependencies(settings: Settings, probes: WorkerProbes | None 
                 pause = min(pause * 2, settings.startup_retry_max_seconds)
 
     await attempt("the database", lambda: asyncio.to_thread(init_db))
-    return await attempt("Temporal", lambda: connect(settings))
+    return await attempt("Temporal", lambda: connect(settings, runtime=runtime))
 
 
 async def serve(
@@ -167,7 +173,8 @@ async def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        waiting = asyncio.ensure_future(wait_for_dependencies(settings, probes))
+        runtime = start_worker_observability(settings)  # metrics endpoints and JSON logs
+        waiting = asyncio.ensure_future(wait_for_dependencies(settings, probes, runtime))
         stopped = asyncio.ensure_future(stop.wait())
         await asyncio.wait({waiting, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if not waiting.done():

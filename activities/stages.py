@@ -50,6 +50,7 @@ from core.error_info import error_info
 from core.errors import AIProviderError, Igny8Error
 from services import run_records
 from services.ai.base import AIProvider
+from services.ai.observed import observed
 from services.stages import queue, runner
 from services.stages.base import StageContext
 from services.stages.registry import service_for
@@ -78,7 +79,7 @@ class StageActivities:
             site_id=site_id,
             stage=Stage(stage),
             settings=self.settings,
-            provider=self.provider_factory(account_id),
+            provider=observed(self.provider_factory(account_id)),
         )
 
     async def _in_db(self, fn: Callable[..., T], *args: Any) -> tuple[T, bool]:

@@ -34,6 +34,7 @@ from contracts.wordpress import (
     SyncSinceInput,
     SyncSinceResult,
 )
+from core import metrics
 from core.errors import Igny8Error
 from integrations.wordpress.diagnostics import ConnectionReport
 from services import publishing, wp_connection, wp_sync
@@ -75,7 +76,7 @@ class WordPressActivities:
     @activity.defn(name=ACT_PUBLISH_CONTENT)
     def publish_content(self, inp: PublishStepInput) -> PublishResult:
         """Upload images, set terms, create or update the post; every id stored on arrival."""
-        with heartbeating(HEARTBEAT_EVERY_SECONDS) as beat:
+        with metrics.publish_attempt(), heartbeating(HEARTBEAT_EVERY_SECONDS) as beat:
             out = _mapped(
                 lambda: publishing.publish_content(
                     inp.account_id,

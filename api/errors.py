@@ -26,6 +26,7 @@ from core.errors import (
     ValidationError,
     WordPressError,
 )
+from integrations.storage.errors import StorageError
 
 log = logging.getLogger("igny8.api")
 
@@ -36,6 +37,7 @@ DOMAIN_STATUS: list[tuple[type[Igny8Error], int]] = [
     (InsufficientCreditsError, 402),
     (WordPressError, 502),
     (AIProviderError, 502),
+    (StorageError, 503),
 ]
 HTTP_TYPES = {
     400: "BadRequest",

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
+from api.metrics import install_metrics
 from api.routes import (
     accounts,
     content,
@@ -28,6 +29,7 @@ from api.routes import (
 )
 from core.config import Settings, get_settings
 from core.db import init_db
+from core.logging import configure_logging
 from core.temporal import connect
 from models.schemas import ErrorResponse
 
@@ -83,8 +85,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Create missing tables and connect to Temporal once (lazily later if it is down now)."""
-    await asyncio.to_thread(init_db)
     settings: Settings = app.state.settings
+    configure_logging(settings)
+    await asyncio.to_thread(init_db)
     try:
         app.state.temporal = await asyncio.wait_for(connect(settings), 5)
     except Exception as exc:
@@ -123,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(health.router, include_in_schema=False)
     app.include_router(v1)
     app.include_router(health.router)
+    install_metrics(app)
     return app
 
 

@@ -98,6 +98,27 @@ class Settings(BaseSettings):
     worker_health_host: str = Field("0.0.0.0", alias="IGNY8_WORKER_HEALTH_HOST")
     worker_health_port: int | None = Field(None, alias="IGNY8_WORKER_HEALTH_PORT")
 
+    # --- storage (integrations/storage): where images and other shared files live ---------------
+    # `local`: under IGNY8_DATA_DIR (one host). `s3`: an S3-compatible bucket every worker reaches.
+    storage: Literal["local", "s3"] = Field("local", alias="IGNY8_STORAGE")
+    s3_bucket: str | None = Field(None, alias="IGNY8_S3_BUCKET")
+    s3_endpoint_url: str | None = Field(None, alias="IGNY8_S3_ENDPOINT_URL")  # MinIO, R2, ...
+    s3_region: str | None = Field(None, alias="IGNY8_S3_REGION")
+    s3_access_key_id: str | None = Field(None, alias="IGNY8_S3_ACCESS_KEY_ID")
+    s3_secret_access_key: SecretStr | None = Field(None, alias="IGNY8_S3_SECRET_ACCESS_KEY")
+    s3_prefix: str = Field("", alias="IGNY8_S3_PREFIX")  # e.g. "igny8/prod/"
+
+    # --- observability (core/metrics.py, core/logging.py, core/tracing.py) ----------------------
+    # Prometheus endpoints: igny8's own metrics on workers (the API serves /metrics), and the
+    # Temporal SDK's metrics from its Rust core. 0 turns an endpoint off.
+    metrics_port: int = Field(9464, alias="IGNY8_METRICS_PORT", ge=0, le=65535)
+    sdk_metrics_port: int = Field(9465, alias="IGNY8_SDK_METRICS_PORT", ge=0, le=65535)
+    metrics_host: str = Field("0.0.0.0", alias="IGNY8_METRICS_HOST")
+    log_format: Literal["json", "text"] = Field("json", alias="IGNY8_LOG_FORMAT")
+    log_level: str = Field("INFO", alias="IGNY8_LOG_LEVEL")
+    otel_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otel_service_name: str = Field("igny8", alias="OTEL_SERVICE_NAME")
+
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL, with SQLite under the data folder as the embedded default."""

@@ -9,11 +9,13 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from core.config import Settings
 from core.errors import TemporalConnectionError, TemporalTLSError
 from core.search_attributes import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS, SEARCH_ATTRIBUTES
+from core.tracing import client_interceptors
 
 __all__ = ["SA_ACCOUNT", "SA_SITE", "SA_STAGE", "SA_STATUS", "SEARCH_ATTRIBUTES", "connect"]
 TLS_SETTINGS = "TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA and TEMPORAL_TLS_SERVER_NAME"
@@ -119,9 +121,10 @@ def _explain(exc: BaseException, settings: Settings, tls: TLSConfig | bool) -> E
     return TemporalConnectionError(f"Temporal is not reachable at {where}: {reason}{hint}")
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     """A client with the pydantic data converter (every payload is a pydantic model), with TLS and
-    an API key when configured. Raises TemporalTLSError / TemporalConnectionError."""
+    an API key when configured; `runtime` exports the SDK's metrics, tracing is on when configured.
+    Raises TemporalTLSError / TemporalConnectionError."""
     tls = tls_config(settings)
     timeout = settings.temporal_connect_timeout_seconds
     try:
@@ -137,6 +140,8 @@ async def connect(settings: Settings) -> Client:
                     else None
                 ),
                 connect_timeout=timedelta(seconds=timeout),
+                runtime=runtime,
+                interceptors=client_interceptors(settings),
             ),
             timeout + 5,
         )

@@ -75,7 +75,9 @@ class Image(SQLModel, table=True):
     position: int = 0  # 0 for featured; 1.. for in-article images
     prompt: str = text_field()
     alt_text: str = Field(default="", max_length=500)
-    file_path: str | None = Field(default=None, max_length=1000)  # relative to the data folder
+    # The storage key (integrations.storage), e.g. images/site-1/content-2/image-3.png: the same
+    # on every host; the local store keeps it under the data folder, S3 under the bucket prefix.
+    file_path: str | None = Field(default=None, max_length=1000)
     url: str | None = Field(default=None, max_length=1000)
     width: int | None = None
     height: int | None = None

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from contracts.stages import STAGES, Stage
+from core import metrics
 from core.config import Settings
 from core.errors import InsufficientCreditsError, NotFoundError, ValidationError
 from models import Account, CreditTransaction
@@ -97,7 +98,10 @@ def top_up(
     session: Session, account_id: int, amount: int, key: str, reference: str = "top up"
 ) -> CreditTransaction | None:
     """Add credits (idempotent on `key`)."""
-    return _record(session, account_id, amount, "top_up", key, reference=reference)
+    tx = _record(session, account_id, amount, "top_up", key, reference=reference)
+    if tx is not None:
+        metrics.credits_topped_up(session, amount)
+    return tx
 
 
 def _holds(session: Session, key: str) -> int:
@@ -142,7 +146,8 @@ def settle(session: Session, account_id: int, key: str, actual: int, run_id: str
         return
     held = _current_hold(session, key)
     diff = (-held.amount if held else 0) - actual
-    _record(session, account_id, diff, "settle", f"settle:{key}", reference=key, run_id=run_id)
+    if _record(session, account_id, diff, "settle", f"settle:{key}", reference=key, run_id=run_id):
+        metrics.credits_charged(session, actual)
 
 
 def release(session: Session, account_id: int, key: str, run_id: str) -> None:

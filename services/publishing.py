@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from sqlmodel import Session, col, delete, select
@@ -20,6 +20,7 @@ from contracts.status import EditorialStatus, ImageKind, PublishStatus
 from core.config import get_settings
 from core.db import read_session, session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
+from integrations.storage import Storage, StorageNotFoundError, content_type_for, storage_for
 from integrations.wordpress.client import Term, WordPressClient
 from integrations.wordpress.errors import WordPressNotFoundError, WordPressRejectedError, wp_code
 from models import Content, ContentTaxonomy, ContentTaxonomyLink, Image, Site
@@ -88,7 +89,7 @@ def _upload_images(
     out: PublishOutcome,
     beat: Heartbeat,
 ) -> None:
-    data_dir = get_settings().data_dir
+    storage = storage_for(get_settings())
     for n, image in enumerate(images, 1):
         if image.external_media_id:
             out.media_reused += 1
@@ -96,22 +97,18 @@ def _upload_images(
         if not image.file_path:
             out.skipped_images.append(image.id or 0)  # no file yet: nothing to upload
             continue
-        path = Path(image.file_path)
-        path = path if path.is_absolute() else data_dir / path
-        if not path.is_file():
-            raise ValidationError(f"Image {image.id} of content {content.id}: {path} is missing")
         beat(f"Uploading image {n}/{len(images)}")
         slug = wp_markup.media_slug(content, image)
         media = client.find_media_by_slug(slug)
         if media is None:
-            filename = wp_markup.media_filename(content, image, path.suffix or ".png")
+            suffix = PurePosixPath(image.file_path).suffix or ".png"
             media = client.upload_media(
-                filename,
-                path.read_bytes(),
+                wp_markup.media_filename(content, image, suffix),
+                _stored_file(storage, content, image),
                 alt_text=image.alt_text,
                 slug=slug,
                 title=image.alt_text or content.title,
-                mime_type="image/jpeg" if path.suffix.lower() in (".jpg", ".jpeg") else "image/png",
+                mime_type=content_type_for(image.file_path),
             )
             out.media_uploaded += 1
         else:
@@ -125,6 +122,15 @@ def _upload_images(
                     image.external_media_id,
                     image.external_url,
                 )
+
+
+def _stored_file(storage: Storage, content: Content, image: Image) -> bytes:
+    """The image's bytes from storage; a file that is gone fails the article with its name."""
+    try:
+        return storage.get(image.file_path or "")
+    except StorageNotFoundError:
+        msg = f"Image {image.id} of content {content.id}: {image.file_path} is missing from storage"
+        raise ValidationError(msg) from None
 
 
 def _sync_terms(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ from core.temporal import SEARCH_ATTRIBUTES
 from models import Content, Image
 from tests.helpers.fake_openai import FakeOpenAI
 from tests.helpers.runs import settings_for
+from tests.helpers.s3 import S3Server
 from tests.helpers.temporal import temporal_cli_path
 from tests.helpers.tenants import Tenant, make_tenant
 from tests.helpers.wordpress import WP, FaultProxy, read_credentials, setup_script
@@ -209,3 +211,17 @@ def proxy(wordpress: WP) -> Iterator[FaultProxy]:
     """A fault proxy in front of the local WordPress; the test adds its rules."""
     with FaultProxy(wordpress.url) as p:
         yield p
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's standalone S3 server on a free local port, for the session."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield S3Server(endpoint=f"http://127.0.0.1:{port}")
+    server.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 from sqlmodel import Session, col
 
 from api.deps import (
@@ -19,6 +19,12 @@ from api.deps import (
 from api.pagination import contains, paginate, site_rows
 from core.db import session_scope
 from core.errors import NotFoundError
+from integrations.storage import (
+    InvalidKeyError,
+    StorageNotFoundError,
+    content_type_for,
+    storage_for,
+)
 from models import Account, Content, Image
 from models.item_schemas import ContentPublic, ContentSummary, ContentUpdate, ImagePublic
 from models.schemas import MAX_ID, CleanStr, Page
@@ -98,16 +104,20 @@ def update_content(content_id: ItemId, body: ContentUpdate, account: CurrentAcco
     return content
 
 
-@router.get("/images/{image_id}/file", response_class=FileResponse)
+@router.get(
+    "/images/{image_id}/file",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "The image file"}},
+)
 def download_image_file(
     image_id: ItemId, session: SessionDep, account: CurrentAccount, settings: SettingsDep
-) -> FileResponse:
-    """The generated image file (PNG)."""
+) -> Response:
+    """The generated image file (PNG), from whichever storage holds it."""
     image = session.get(Image, image_id)
     if image is None or image.account_id != account.id or not image.file_path:
         raise NotFoundError(f"Image file {image_id} not found")
-    root = settings.data_dir.resolve()
-    path = (root / image.file_path).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise NotFoundError(f"Image file {image_id} not found")
-    return FileResponse(path)
+    try:
+        data = storage_for(settings).get(image.file_path)
+    except (StorageNotFoundError, InvalidKeyError):
+        raise NotFoundError(f"Image file {image_id} not found") from None
+    return Response(data, media_type=content_type_for(image.file_path))

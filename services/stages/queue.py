@@ -19,6 +19,7 @@ from contracts.run import (
 )
 from contracts.stages import STAGES
 from contracts.status import GenerationStatus as GS
+from core import metrics
 from core.db import session_scope
 from models import StageItem
 from services.stages.registry import service_for
@@ -218,9 +219,10 @@ def settle_items(inp: MarkItemsInput) -> SettledItems:
     if source is None:
         raise ValueError(f"items cannot be settled as {inp.status!r}")
     with session_scope() as session:
-        set_status(
+        moved = set_status(
             session, inp.run_id, inp.stage, inp.item_ids, inp.status, inp.error, only_from=source
         )
+        metrics.items_settled(session, inp.stage, inp.status, moved)
         rows = session.exec(
             select(StageItem).where(
                 StageItem.run_id == inp.run_id,

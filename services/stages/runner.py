@@ -19,9 +19,11 @@ from sqlmodel import Session, col, select
 
 from contracts.run import BatchResult, Cost, ErrorInfo, ItemOutcome
 from contracts.status import GenerationStatus as GS
+from core import metrics
 from core.db import session_scope
 from core.error_info import error_info
 from core.errors import Igny8Error, InsufficientCreditsError
+from core.logging import bind_item
 from models import AIUsage, StageItem
 from services import credits
 from services.ai.schemas import AIResult
@@ -110,6 +112,7 @@ def start_item(ctx: StageContext, item_id: int) -> ItemStart:
     """Mark the item processing, load its work and hold its credits (under a key of run,
     stage and item, so a retried attempt never holds twice)."""
     service = service_for(ctx.stage)
+    bind_item(item_id)
     key = credits.item_key(ctx.run_id, int(ctx.stage), item_id)
     row = _start_items(ctx, [item_id]).get(item_id)
     if row is None:
@@ -171,6 +174,7 @@ def finish_item(ctx: StageContext, start: ItemStart, result: AIResult[Any] | Non
             _record_usage(session, ctx, start.item_id, result)
     except NothingToDo:
         return _complete_without_work(ctx, start)
+    metrics.item_finished(ctx.stage, GS.COMPLETED)
     usage = result.usage if result is not None else None
     return ItemOutcome(
         id=start.item_id,
@@ -201,6 +205,7 @@ def fail_item(ctx: StageContext, start: ItemStart, error: ErrorInfo) -> ItemOutc
             raise AttemptSuperseded
         if start.cost:
             credits.release(session, ctx.account_id, start.key, ctx.run_id)
+    metrics.item_finished(ctx.stage, GS.FAILED)
     return ItemOutcome(id=start.item_id, status="failed", error=error, attempts=start.attempts)
 
 
@@ -226,6 +231,7 @@ def _complete_without_work(ctx: StageContext, start: ItemStart) -> ItemOutcome:
             GS.COMPLETED,
             only_from=(GS.PROCESSING, GS.QUEUED, GS.PENDING),
         )
+    metrics.item_finished(ctx.stage, GS.COMPLETED)
     return ItemOutcome(id=start.item_id, status="completed", attempts=start.attempts)
 
 
@@ -331,6 +337,7 @@ def _process_whole_batch(
             credits.release(session, ctx.account_id, key, ctx.run_id)
         back_in_window(ctx, ids)
         raise
+    metrics.item_finished(ctx.stage, GS.COMPLETED, len(ids))
     outcomes = [ItemOutcome(id=i, status="completed", result=per_item.get(i, {})) for i in ids]
     if outcomes:
         outcomes[0].result = {**outcomes[0].result, **batch_counters}

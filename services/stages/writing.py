@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
@@ -13,6 +12,7 @@ from sqlmodel import Session, col, select
 from contracts.stages import MAX_IN_ARTICLE_IMAGES, Stage
 from contracts.status import ContentSource, EditorialStatus, IdeaStatus, ImageKind, TaskStatus
 from contracts.wordpress import PUBLISH_STAGE
+from integrations.storage import image_key, storage_for
 from models import Content, ContentIdea, Image, Site, StageItem, Task
 from services.ai.local_markup import visible_word_count
 from services.ai.schemas import AIResult, ArticleBrief, ImagePromptBrief, OutlineSection
@@ -211,7 +211,7 @@ class GenerateImagePrompts(StageService):
 
 
 class GenerateImages(StageService):
-    """Stage 6: the image files, stored under the data folder."""
+    """Stage 6: the image files, put in the configured storage (integrations.storage)."""
 
     stage = Stage.GENERATE_IMAGES
     table = Image
@@ -243,16 +243,12 @@ class GenerateImages(StageService):
 
     def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
         assert result is not None
-        relative = Path("images") / f"site-{ctx.site_id}" / f"content-{work.extra['content_id']}"
-        folder = ctx.settings.data_dir / relative
-        folder.mkdir(parents=True, exist_ok=True)
-        name = f"image-{item_id}.png"
-        # Same path on every attempt, written atomically: a retry overwrites, never duplicates.
-        tmp = folder / f".{name}.tmp"
-        tmp.write_bytes(result.value.png)
-        tmp.replace(folder / name)
+        # Same key on every attempt: a retry overwrites, never duplicates. Stored before the
+        # first query, so no transaction is open while the bytes travel.
+        key = image_key(ctx.site_id, work.extra["content_id"], item_id)
+        storage_for(ctx.settings).put(key, result.value.png, "image/png")
         image = session.get(Image, item_id)
-        image.file_path = str(relative / name)
+        image.file_path = key
         image.width, image.height = result.value.width, result.value.height
         image.provider, image.model = result.usage.provider, result.usage.model
         session.add(image)
