@@ -13,7 +13,7 @@ from temporalio.worker import Worker
 
 from activities.stages import StageActivities
 from activities.wordpress import WordPressActivities
-from core.config import Settings, get_settings
+from core.config import Settings, get_settings, log_safety_summary
 from core.db import init_db
 from core.temporal import connect
 from services.ai.base import AIProvider
@@ -66,6 +66,7 @@ def build_worker(
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = get_settings()
+    log_safety_summary(settings, "worker")
     init_db()
     client = await connect(settings)
     worker = build_worker(client, settings)

@@ -26,7 +26,7 @@ from api.routes import (
     runs,
     sites,
 )
-from core.config import Settings, get_settings
+from core.config import Settings, get_settings, log_safety_summary
 from core.db import init_db
 from core.temporal import connect
 from models.schemas import ErrorResponse
@@ -84,8 +84,9 @@ OPTIONAL_ROUTERS = ("api.routes.wordpress", "api.routes.schedules")
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Create missing tables and connect to Temporal once (lazily later if it is down now)."""
-    await asyncio.to_thread(init_db)
     settings: Settings = app.state.settings
+    log_safety_summary(settings, "api")
+    await asyncio.to_thread(init_db)
     try:
         app.state.temporal = await asyncio.wait_for(connect(settings), 5)
     except Exception as exc:
