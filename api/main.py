@@ -38,7 +38,8 @@ Turn keywords into published WordPress articles through a durable, seven-stage p
 (cluster → ideas → tasks → articles → image prompts → images → review/publish).
 
 **Getting a key.** `POST /api/v1/accounts` with `{"name": "..."}` creates an account with
-signup credits and answers with its API key, once (operators may disable signup and use
+signup credits and answers with its API key, once (in production signup, signup credits and
+self top-up are off unless the operator turns them on; operators use
 `igny8 accounts create NAME --credits N`). Send the key on every other call:
 `Authorization: Bearer igny8_...`. Everything is scoped to the key's account; another
 account's site, run or article answers 404.

@@ -9,6 +9,8 @@ comment is inert in a browser (the parser guarantees it cannot close early).
 
 from __future__ import annotations
 
+import html as html_lib
+
 import nh3
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
@@ -69,3 +71,11 @@ def sanitize_html(html: str) -> str:
         link_rel=LINK_REL,
         strip_comments=False,
     )
+
+
+def plain_text(markup: str) -> str:
+    """Text with every tag removed (for a title that arrives as HTML, e.g. from WordPress)."""
+    if not markup:
+        return markup
+    stripped = nh3.clean(markup, tags=set(), clean_content_tags={"script", "style"})
+    return html_lib.unescape(stripped).strip()

@@ -158,10 +158,10 @@ def wordpress_credentials() -> tuple[str, str, str]:
 
 
 @pytest.fixture
-def hostile_post() -> Iterator[tuple[str, str, str, int]]:
+def hostile_post() -> Iterator[tuple[str, str, str, int, str]]:
     """A post made on the real WordPress with hostile markup (deleted afterwards)."""
     url, user, password = wordpress_credentials()
-    title = f"Hostile import {uuid.uuid4().hex[:8]}"
+    title = f"Hostile <em>import</em><script>alert(6)</script> {uuid.uuid4().hex[:8]}"
     with httpx.Client(base_url=url, auth=(user, password), timeout=30) as wp:
         made = wp.post(
             "/",
@@ -173,7 +173,7 @@ def hostile_post() -> Iterator[tuple[str, str, str, int]]:
         # WordPress kept the markup (an administrator may post unfiltered HTML): the test bites.
         assert "<script>" in post["content"]["raw"] and "onerror" in post["content"]["raw"]
         try:
-            yield url, user, password, int(post["id"])
+            yield url, user, password, int(post["id"]), title
         finally:
             wp.delete("/", params={"rest_route": f"/wp/v2/posts/{post['id']}", "force": "true"})
 
@@ -183,9 +183,9 @@ async def test_a_hostile_wordpress_post_is_imported_clean(
     task_queue: str,
     api: httpx.AsyncClient,
     tenant: Tenant,
-    hostile_post: tuple[str, str, str, int],
+    hostile_post: tuple[str, str, str, int, str],
 ) -> None:
-    url, user, password, post_id = hostile_post
+    url, user, password, post_id, title = hostile_post
     connection = {"wordpress": {"url": url, "username": user, "app_password": password}}
     patched = await api.patch(f"/sites/{tenant.site_id}", json=connection, headers=tenant.headers)
     assert patched.status_code == 200, patched.text
@@ -210,3 +210,5 @@ async def test_a_hostile_wordpress_post_is_imported_clean(
     read = await api.get(f"/content/{content_id}", headers=tenant.headers)
     assert read.status_code == 200 and read.json()["source"] == "wordpress"
     assert_clean(read.json()["content_html"])
+    # The title is plain text: the tags go, the words stay.
+    assert read.json()["title"] == "Hostile import " + title.rsplit(" ", 1)[1]
