@@ -36,7 +36,10 @@ class ResponseTooLargeError(ValidationError):
 
 def resolve_host(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for the host, in its order, without repeats."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (UnicodeError, ValueError) as exc:  # not a name DNS can carry (label too long...)
+        raise OSError(f"{host!r} is not a resolvable host name: {exc}") from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -154,8 +157,12 @@ class OutboundPolicy:
     def check_url(self, url: str) -> None:
         """Refuse a URL whose host resolves to a refused address. A name that does not resolve
         (yet) passes: every request checks again before it connects."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError:
+            host = None
+        if host is None or parts.scheme not in ("http", "https"):
             raise OutboundRefusedError(
                 f"The URL {url!r} must be an http:// or https:// address with a host name",
                 details={"url": url},
@@ -167,7 +174,7 @@ class OutboundPolicy:
                 f"The URL {url!r} has an invalid port", details={"url": url}
             ) from None
         try:
-            self.addresses(parts.hostname, port)
+            self.addresses(host, port)
         except OSError:
             return
 

@@ -203,6 +203,7 @@ def test_every_address_of_a_name_must_pass() -> None:
         ("http://[::ffff:127.0.0.1]:8089", "loopback"),
         ("http://localhost:8089", "resolves to 127.0.0.1, which is a loopback address"),
         ("https://wp.attacker.example", "resolves to 192.168.7.7, which is a private-network"),
+        ("http://[not-an-address", "must be an http:// or https:// address with a host name"),
     ],
 )
 async def test_create_and_patch_refuse_private_wordpress_urls(
