@@ -177,8 +177,3 @@ class OutboundPolicy:
             self.addresses(host, port)
         except OSError:
             return
-
-
-def policy_for(settings: Settings) -> OutboundPolicy:
-    """The outbound policy these settings describe."""
-    return OutboundPolicy.from_settings(settings)
