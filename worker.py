@@ -21,7 +21,7 @@ from temporalio.worker import Worker
 from activities.log_context import LogContextInterceptor
 from activities.stages import StageActivities
 from activities.wordpress import WordPressActivities
-from core.config import Settings, get_settings
+from core.config import Settings, get_settings, log_safety_summary
 from core.db import init_db
 from core.errors import (
     Igny8Error,
@@ -174,6 +174,7 @@ async def serve(
         loop.add_signal_handler(sig, stop.set)
     try:
         runtime = start_worker_observability(settings)  # metrics endpoints and JSON logs
+        log_safety_summary(settings, "worker")
         waiting = asyncio.ensure_future(wait_for_dependencies(settings, probes, runtime))
         stopped = asyncio.ensure_future(stop.wait())
         await asyncio.wait({waiting, stopped}, return_when=asyncio.FIRST_COMPLETED)

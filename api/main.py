@@ -27,7 +27,7 @@ from api.routes import (
     sites,
     wordpress,
 )
-from core.config import Settings, get_settings
+from core.config import Settings, get_settings, log_safety_summary
 from core.db import init_db
 from core.logging import configure_logging
 from core.temporal import connect
@@ -40,7 +40,8 @@ Turn keywords into published WordPress articles through a durable, seven-stage p
 (cluster → ideas → tasks → articles → image prompts → images → review/publish).
 
 **Getting a key.** `POST /api/v1/accounts` with `{"name": "..."}` creates an account with
-signup credits and answers with its API key, once (operators may disable signup and use
+signup credits and answers with its API key, once (in production signup, signup credits and
+self top-up are off unless the operator turns them on; operators use
 `igny8 accounts create NAME --credits N`). Send the key on every other call:
 `Authorization: Bearer igny8_...`. Everything is scoped to the key's account; another
 account's site, run or article answers 404.
@@ -87,6 +88,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Create missing tables and connect to Temporal once (lazily later if it is down now)."""
     settings: Settings = app.state.settings
     configure_logging(settings)
+    log_safety_summary(settings, "api")
     await asyncio.to_thread(init_db)
     try:
         app.state.temporal = await asyncio.wait_for(connect(settings), 5)

@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigurationError(Exception):
+    """The settings cannot work as given. Not a ValueError, so pydantic does not wrap it (and
+    does not print the input, which holds secrets)."""
+
+
+Environment = Literal["development", "production"]
+# What each environment means where the operator said nothing: the embedded default is open and
+# generous; production gives nothing away. An explicit environment value always wins.
+ENVIRONMENT_DEFAULTS: dict[str, dict[str, object]] = {
+    "development": {
+        "allow_signup": True,
+        "allow_self_top_up": True,
+        "signup_credits": 10_000,
+        "outbound_allow_private": True,
+    },
+    "production": {
+        "allow_signup": False,
+        "allow_self_top_up": False,
+        "signup_credits": 0,
+        "outbound_allow_private": False,
+    },
+}
 
 
 class Settings(BaseSettings):
@@ -17,6 +42,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_ignore_empty=True, extra="ignore", populate_by_name=True
     )
+
+    # `production` turns the giveaways off (signup, self top-up, signup credits), refuses
+    # outbound requests into private networks and insists on IGNY8_SECRET_KEY.
+    env: Environment = Field("development", alias="IGNY8_ENV")
 
     data_dir: Path = Field(Path(".data"), alias="IGNY8_DATA_DIR")
     database_url: str | None = Field(None, alias="DATABASE_URL")
@@ -63,12 +92,29 @@ class Settings(BaseSettings):
     # AI calls in flight per run and stage (the default of each site's concurrency): one site
     # never takes every slot, so many runs at once all make progress.
     ai_run_concurrency: int = Field(32, ge=1, le=1000, alias="IGNY8_AI_RUN_CONCURRENCY")
-    # Open signup (POST /api/v1/accounts); turn off where accounts are made by operators.
+
+    # The next four default by environment (ENVIRONMENT_DEFAULTS) unless set explicitly.
+    # Open signup (POST /api/v1/accounts); off where accounts are made by operators.
     allow_signup: bool = Field(True, alias="IGNY8_ALLOW_SIGNUP")
-    # Whether an API key may top up its own account (POST /credits/top-up). On for the embedded
-    # default; in production turn it off and top up from billing or `igny8 credits top-up`.
+    # Whether an API key may top up its own account (POST /credits/top-up); in production
+    # top up from billing or `igny8 credits top-up`.
     allow_self_top_up: bool = Field(True, alias="IGNY8_ALLOW_SELF_TOP_UP")
     signup_credits: int = Field(10_000, alias="IGNY8_SIGNUP_CREDITS")
+    # Whether requests to tenant URLs (WordPress) may reach loopback and private networks.
+    outbound_allow_private: bool = Field(True, alias="IGNY8_OUTBOUND_ALLOW_PRIVATE")
+    # Hosts and networks tenant URLs may reach whatever the rule above says, comma-separated:
+    # "127.0.0.1, 10.1.0.0/16, wp.internal".
+    outbound_allow: str = Field("", alias="IGNY8_OUTBOUND_ALLOW")
+    # Bounds on what a tenant's server may send back, per response.
+    outbound_max_response_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, alias="IGNY8_OUTBOUND_MAX_RESPONSE_BYTES"
+    )
+    outbound_connect_timeout_seconds: float = Field(
+        10.0, gt=0, alias="IGNY8_OUTBOUND_CONNECT_TIMEOUT_SECONDS"
+    )
+    outbound_total_timeout_seconds: float = Field(
+        300.0, gt=0, alias="IGNY8_OUTBOUND_TOTAL_TIMEOUT_SECONDS"
+    )
     # Credits per item, by stage name, overriding contracts.stages defaults, e.g.
     # IGNY8_CREDIT_COSTS='{"generate_content": 40}'.
     credit_costs: dict[str, int] = Field(default_factory=dict, alias="IGNY8_CREDIT_COSTS")
@@ -119,6 +165,55 @@ class Settings(BaseSettings):
     otel_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     otel_service_name: str = Field("igny8", alias="OTEL_SERVICE_NAME")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _environment_defaults(cls, data: object) -> object:
+        """Fill the environment-dependent settings the operator did not give."""
+        if not isinstance(data, dict):
+            return data
+        env_field = cls.model_fields["env"]
+        env = str(data.get("env", data.get(env_field.alias or "env", "development")))
+        for name, value in ENVIRONMENT_DEFAULTS.get(env, {}).items():
+            alias = cls.model_fields[name].alias
+            if name not in data and alias not in data:
+                data = {**data, name: value}
+        return data
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        if self.production and self.secret_key is None:
+            raise ConfigurationError(
+                "IGNY8_SECRET_KEY must be set when IGNY8_ENV=production: it encrypts the stored "
+                "WordPress passwords, and a key generated on one machine is unknown to the others"
+            )
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def giveaways_in_production(self) -> bool:
+        """Production with something on that anybody on the internet could use."""
+        return self.production and (
+            self.allow_signup or self.allow_self_top_up or self.outbound_allow_private
+        )
+
+    def safety_summary(self) -> str:
+        """One line for the start-up log: the environment and which giveaways are on."""
+
+        def on(flag: bool) -> str:
+            return "on" if flag else "off"
+
+        allow = self.outbound_allow.strip() or "none"
+        return (
+            f"environment {self.env}: signup {on(self.allow_signup)} "
+            f"({self.signup_credits} credits), self top-up {on(self.allow_self_top_up)}, "
+            f"outbound to private networks {on(self.outbound_allow_private)} "
+            f"(allow-list: {allow}), secret key "
+            + ("given" if self.secret_key is not None else "generated in the data folder")
+        )
+
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL, with SQLite under the data folder as the embedded default."""
@@ -142,6 +237,16 @@ class Settings(BaseSettings):
     @property
     def heartbeat_timeout(self) -> timedelta:
         return timedelta(seconds=self.heartbeat_timeout_seconds)
+
+
+def log_safety_summary(settings: Settings, process: str) -> None:
+    """The start-up line (API and worker) saying which giveaways are on; a warning when
+    production has any of them on."""
+    log = logging.getLogger(f"igny8.{process}")
+    if not logging.getLogger().handlers:  # uvicorn configures only its own loggers
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    level = logging.WARNING if settings.giveaways_in_production else logging.INFO
+    log.log(level, "%s: %s", process, settings.safety_summary())
 
 
 @lru_cache

@@ -2,7 +2,8 @@
 
 The Fernet key is derived with HKDF-SHA256 from IGNY8_SECRET_KEY. Without one, a random secret
 is generated once into `<data_dir>/secret.key` (mode 0600) and reused, so the embedded default
-works out of the box; production sets IGNY8_SECRET_KEY on every API and worker process.
+works out of the box; production must set IGNY8_SECRET_KEY on every API and worker process
+(core.config refuses to start without it under IGNY8_ENV=production).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from contracts.status import EditorialStatus
-from models.schemas import Html, RequestBody, Slug, Str300, Str500, Str5000, Title, UtcDatetime
+from core.html_sanitize import ALLOWED_DESCRIPTION
+from models.schemas import RequestBody, SafeHtml, Slug, Str300, Str500, Str5000, Title, UtcDatetime
 
 
 class KeywordPublic(BaseModel):
@@ -95,7 +96,7 @@ class ContentSummary(BaseModel):
 
 
 class ContentPublic(ContentSummary):
-    content_html: str
+    content_html: str = Field(description=ALLOWED_DESCRIPTION)
     excerpt: str
     secondary_keywords: list[str]
     tags: list[str]
@@ -107,7 +108,7 @@ class ContentUpdate(RequestBody):
     `published` is reached by publishing, not by editing."""
 
     title: Title | None = None
-    content_html: Html | None = None
+    content_html: SafeHtml | None = None
     excerpt: Str5000 | None = None
     meta_title: Str300 | None = None
     meta_description: Str500 | None = None

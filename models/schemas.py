@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts.status import PublishStatus
+from core.html_sanitize import ALLOWED_DESCRIPTION, sanitize_html
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL: a larger one cannot exist
 MAX_PAGE = 500
@@ -39,6 +40,8 @@ Str500 = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length
 Str1000 = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=1000)]
 Str5000 = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=5000)]
 Html = Annotated[CleanStr, StringConstraints(max_length=2_000_000)]
+# Article HTML as it is stored: sanitised to the allowed set (core.html_sanitize) on the way in.
+SafeHtml = Annotated[Html, AfterValidator(sanitize_html), Field(description=ALLOWED_DESCRIPTION)]
 Url = Annotated[
     CleanStr, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://\S+$")
 ]

@@ -9,8 +9,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from contracts.stages import STAGE_BY_NAME, Stage
+from core.config import get_settings
 from core.crypto import encrypt
 from core.errors import ConflictError, NotFoundError, ValidationError
+from core.outbound import OutboundPolicy
 from models import (
     AutomationConfig,
     AutomationRun,
@@ -41,17 +43,23 @@ def get_site(session: Session, account_id: int, site_id: int) -> Site:
     return site
 
 
-def _set_wordpress(site: Site, wp: WordPressConnection | None) -> None:
+def _set_wordpress(
+    site: Site, wp: WordPressConnection | None, policy: OutboundPolicy | None
+) -> None:
     if wp is None:
         site.wp_url = site.wp_username = site.wp_app_password_encrypted = None
         return
+    # Refused here (422) as well as before every request, so a tenant learns at once.
+    (policy or OutboundPolicy.from_settings(get_settings())).check_url(wp.url)
     site.wp_url = wp.url.rstrip("/")
     site.wp_username = wp.username
     site.wp_app_password_encrypted = encrypt(wp.app_password)
 
 
-def create_site(session: Session, account_id: int, body: SiteCreate) -> Site:
-    """A new site (not committed)."""
+def create_site(
+    session: Session, account_id: int, body: SiteCreate, policy: OutboundPolicy | None = None
+) -> Site:
+    """A new site (not committed); its WordPress URL must pass the outbound policy."""
     site = Site(
         account_id=account_id,
         name=body.name,
@@ -60,13 +68,15 @@ def create_site(session: Session, account_id: int, body: SiteCreate) -> Site:
         publish_status=body.publish_status,
     )
     if body.wordpress:
-        _set_wordpress(site, body.wordpress)
+        _set_wordpress(site, body.wordpress, policy)
     session.add(site)
     session.flush()
     return site
 
 
-def update_site(session: Session, site: Site, body: SiteUpdate) -> Site:
+def update_site(
+    session: Session, site: Site, body: SiteUpdate, policy: OutboundPolicy | None = None
+) -> Site:
     """Apply the fields that were sent (not committed)."""
     sent = body.model_fields_set
     for field in ("name", "auto_publish", "publish_status"):
@@ -78,7 +88,7 @@ def update_site(session: Session, site: Site, body: SiteUpdate) -> Site:
     if "domain" in sent:
         site.domain = body.domain or None
     if "wordpress" in sent:
-        _set_wordpress(site, body.wordpress)
+        _set_wordpress(site, body.wordpress, policy)
     session.add(site)
     return site
 

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from core.crypto import decrypt
 from core.db import read_session
 from core.errors import NotFoundError, ValidationError
+from core.outbound import OutboundPolicy
 from integrations.wordpress.client import WordPressClient
 from integrations.wordpress.diagnostics import ConnectionReport, check_connection
 from models import Site
@@ -20,21 +21,30 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 ClientFactory = Callable[[Site], WordPressClient]
 
 
-def site_client(site: Site, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> WordPressClient:
-    """A client for the site's WordPress; ValidationError when no connection is configured."""
+def site_client(
+    site: Site, timeout: float = DEFAULT_TIMEOUT_SECONDS, policy: OutboundPolicy | None = None
+) -> WordPressClient:
+    """A client for the site's WordPress, every request checked by the outbound policy
+    (default: the settings'); ValidationError when no connection is configured."""
     if not (site.wp_url and site.wp_username and site.wp_app_password_encrypted):
         raise ValidationError(
             f"Site {site.id} has no WordPress connection: set its WordPress URL, username and "
             "application password first"
         )
     return WordPressClient(
-        site.wp_url, site.wp_username, decrypt(site.wp_app_password_encrypted), timeout=timeout
+        site.wp_url,
+        site.wp_username,
+        decrypt(site.wp_app_password_encrypted),
+        timeout=timeout,
+        policy=policy,
     )
 
 
-def client_factory(timeout: float = DEFAULT_TIMEOUT_SECONDS) -> ClientFactory:
-    """A factory of site clients with this HTTP timeout."""
-    return lambda site: site_client(site, timeout=timeout)
+def client_factory(
+    timeout: float = DEFAULT_TIMEOUT_SECONDS, policy: OutboundPolicy | None = None
+) -> ClientFactory:
+    """A factory of site clients with this HTTP timeout and outbound policy."""
+    return lambda site: site_client(site, timeout=timeout, policy=policy)
 
 
 def load_site(session: Session, account_id: int, site_id: int) -> Site:

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from contracts.status import ContentSource, EditorialStatus
 from core.db import read_session, session_scope
+from core.html_sanitize import plain_text, sanitize_html
 from integrations.wordpress.client import Term, WordPressClient
 from models import Content, ContentTaxonomy, Site
 from models.base import utcnow
@@ -134,10 +135,10 @@ def upsert_post(
     if row.source == ContentSource.WORDPRESS:
         # Imported articles mirror WordPress. igny8's own articles keep their text and editorial
         # status (WordPress holds a rendering of them with images and a marker inserted).
-        body = _text(post.get("content"))
-        row.title = (_text(post.get("title")) or f"(untitled post {post_id})")[:300]
+        body = sanitize_html(_text(post.get("content")))  # any WordPress's HTML: untrusted
+        row.title = (plain_text(_text(post.get("title"))) or f"(untitled post {post_id})")[:300]
         row.content_html = body
-        row.excerpt = _text(post.get("excerpt"))
+        row.excerpt = sanitize_html(_text(post.get("excerpt")))
         row.slug = str(post.get("slug") or "")[:300]
         row.word_count = len(_TAG.sub(" ", body).split())
         row.categories = [t.name for t in categories]

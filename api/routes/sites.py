@@ -21,6 +21,7 @@ from api.deps import (
 )
 from api.pagination import contains, paginate
 from core.db import session_scope
+from core.outbound import OutboundPolicy
 from models import Account, Site
 from models.schemas import (
     AutomationPublic,
@@ -40,11 +41,14 @@ router = APIRouter(prefix="/sites", tags=["sites"])
 
 
 @router.post("", status_code=201, response_model=SitePublic)
-def create_site(body: SiteCreate, account: CurrentAccount) -> SitePublic:
-    """Create a site; a WordPress application password is stored encrypted, never returned."""
+def create_site(body: SiteCreate, account: CurrentAccount, settings: SettingsDep) -> SitePublic:
+    """Create a site; a WordPress application password is stored encrypted, never returned.
+
+    A WordPress URL that resolves to a loopback, private, link-local or otherwise non-public
+    address is refused (422) in production."""
     assert account.id is not None
     with session_scope() as session:
-        site = svc.create_site(session, account.id, body)
+        site = svc.create_site(session, account.id, body, OutboundPolicy.from_settings(settings))
         return svc.site_public(session, site)
 
 
@@ -71,10 +75,18 @@ def read_site(site_id: SiteId, session: SessionDep, account: CurrentAccount) -> 
 
 
 @router.patch("/{site_id}", response_model=SitePublic)
-def update_site(site_id: SiteId, body: SiteUpdate, account: CurrentAccount) -> SitePublic:
-    """Change the fields sent; `"wordpress": null` removes the WordPress connection."""
+def update_site(
+    site_id: SiteId, body: SiteUpdate, account: CurrentAccount, settings: SettingsDep
+) -> SitePublic:
+    """Change the fields sent; `"wordpress": null` removes the WordPress connection. The
+    WordPress URL is checked as on create."""
     with session_scope() as session:
-        site = svc.update_site(session, get_site_or_404(session, account, site_id), body)
+        site = svc.update_site(
+            session,
+            get_site_or_404(session, account, site_id),
+            body,
+            OutboundPolicy.from_settings(settings),
+        )
         session.flush()
         return svc.site_public(session, site)
 

@@ -33,12 +33,13 @@ from contracts.wordpress import (
 )
 from core.db import read_session
 from core.errors import ConflictError, NotFoundError, ValidationError
+from core.outbound import OutboundPolicy
 from core.temporal import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS
 from integrations.wordpress.diagnostics import ConnectionReport
 from models import Account, Content, Site
 from models.schemas import RequestBody
 from services.publishing import check_publishable
-from services.wp_connection import check_site_connection
+from services.wp_connection import check_site_connection, client_factory
 
 router = APIRouter(tags=["wordpress"])
 
@@ -126,14 +127,17 @@ def _publishable_site(account: Account, content_id: int, update: bool) -> Site:
 
 @router.post("/sites/{site_id}/wordpress/test", response_model=ConnectionReport)
 def check_wordpress(
-    site_id: SiteId, session: SessionDep, account: CurrentAccount
+    site_id: SiteId, session: SessionDep, account: CurrentAccount, settings: SettingsDep
 ) -> ConnectionReport:
-    """Test the site's WordPress connection: reachability, REST API, login, role, capabilities."""
+    """Test the site's WordPress connection: reachability, REST API, login, role, capabilities.
+
+    422 when the URL (or a redirect from it) leads to an address igny8 may not call."""
     site = get_site_or_404(session, account, site_id)
     if not site.wp_url:
         raise ValidationError(f"Site {site_id} has no WordPress connection")
     assert account.id is not None
-    return check_site_connection(account.id, site_id)
+    factory = client_factory(policy=OutboundPolicy.from_settings(settings))
+    return check_site_connection(account.id, site_id, factory)
 
 
 @router.post("/content/{content_id}/publish", status_code=202, response_model=WorkflowStarted)

@@ -10,6 +10,9 @@ from typing import Any, Literal, Self
 
 import httpx
 
+from core.config import get_settings
+from core.outbound import OutboundPolicy
+from integrations.guarded_http import GuardedTransport
 from integrations.wordpress.errors import (
     WordPressRejectedError,
     error_from_response,
@@ -59,12 +62,21 @@ class RestTransport:
         app_password: str,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        policy: OutboundPolicy | None = None,
     ) -> None:
+        """`policy` guards every request (default: the settings'); a `transport` given without
+        a policy is used as is (tests' MockTransport)."""
         self.base_url = normalize_base_url(base_url)
+        if transport is None or policy is not None:
+            policy = policy or OutboundPolicy.from_settings(get_settings())
+            transport = GuardedTransport(policy, inner=transport)
+            connect = min(timeout, policy.connect_timeout_seconds)
+        else:
+            connect = min(timeout, 10.0)
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=httpx.BasicAuth(username, app_password),
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=httpx.Timeout(timeout, connect=connect),
             transport=transport,
             # Redirects are reported, not followed: a POST turned into a GET, or credentials
             # dropped on a cross-host hop, would fail in confusing ways.

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from contracts.stages import MAX_IN_ARTICLE_IMAGES, Stage
 from contracts.status import ContentSource, EditorialStatus, IdeaStatus, ImageKind, TaskStatus
 from contracts.wordpress import PUBLISH_STAGE
+from core.html_sanitize import sanitize_html
 from integrations.storage import image_key, storage_for
 from models import Content, ContentIdea, Image, Site, StageItem, Task
 from services.ai.local_markup import visible_word_count
@@ -108,7 +109,8 @@ class GenerateContent(StageService):
         assert result is not None
         draft = result.value
         task = session.get(Task, item_id)
-        words = html_word_count(draft.content_html)
+        body = sanitize_html(draft.content_html)  # a model's output is untrusted markup
+        words = html_word_count(body)
         session.add(
             Content(
                 account_id=ctx.account_id,
@@ -116,7 +118,7 @@ class GenerateContent(StageService):
                 task_id=item_id,
                 cluster_id=task.cluster_id,
                 title=draft.title,
-                content_html=draft.content_html,
+                content_html=body,
                 excerpt=draft.excerpt,
                 slug=slugify(draft.title),
                 meta_title=draft.meta_title,
