@@ -24,7 +24,7 @@ from integrations.wordpress.client import Term, WordPressClient
 from integrations.wordpress.errors import WordPressNotFoundError, WordPressRejectedError, wp_code
 from models import Content, ContentTaxonomy, ContentTaxonomyLink, Image, Site
 from models.base import utcnow
-from services import wp_markup
+from services import wp_changes, wp_guard, wp_markup
 from services.wp_connection import ClientFactory, client_factory, load_site
 
 Heartbeat = Callable[[str], None]
@@ -50,6 +50,7 @@ class PublishOutcome:
     created: bool  # False: an existing post (stored, or found by its marker) was updated
     media_uploaded: int = 0
     media_reused: int = 0
+    media_attached: int = 0
     terms: int = 0
     seo_meta: bool = False
     skipped_images: list[int] = field(default_factory=list)
@@ -62,23 +63,29 @@ def load_content(session: Session, account_id: int, site_id: int, content_id: in
     return content
 
 
-def check_publishable(session: Session, content: Content, site: Site, update: bool) -> None:
-    """Refuse what cannot or must not be published (raises a domain error)."""
+def check_publishable(
+    session: Session, content: Content, site: Site, update: bool, overwrite: bool = False
+) -> None:
+    """Refuse what cannot or must not be published (raises a domain error). `overwrite`
+    replaces a post changed or deleted on WordPress, and implies `update`."""
     if not (site.wp_url and site.wp_username and site.wp_app_password_encrypted):
         raise ValidationError(f"Site {site.id} has no WordPress connection")
     if not content.title.strip() or not content.content_html.strip():
         raise ValidationError(f"Content {content.id} has no title or no body to publish")
-    if content.status == EditorialStatus.PUBLISHED and not update:
+    if not overwrite and wp_changes.conflict_of(content):
+        raise wp_changes.conflict_error(content)
+    if content.status == EditorialStatus.PUBLISHED and not (update or overwrite):
         raise AlreadyPublishedError(content.id or 0, content.external_url)
 
 
-def check_content(account_id: int, site_id: int, content_id: int, update: bool) -> None:
+def check_content(
+    account_id: int, site_id: int, content_id: int, update: bool, overwrite: bool = False
+) -> None:
     """check_publishable for ids, in its own session."""
     with Session(get_engine()) as session:
         site = load_site(session, account_id, site_id)
-        check_publishable(
-            session, load_content(session, account_id, site_id, content_id), site, update
-        )
+        content = load_content(session, account_id, site_id, content_id)
+        check_publishable(session, content, site, update, overwrite)
 
 
 def _upload_images(
@@ -207,8 +214,10 @@ def publish_content(
     publish_at: datetime | None = None,
     factory: ClientFactory | None = None,
     heartbeat: Heartbeat | None = None,
+    overwrite: bool = False,
 ) -> PublishOutcome:
-    """Publish (or update) one article with its images and terms; returns where it went."""
+    """Publish (or update) one article with its images and terms; returns where it went.
+    A post changed or deleted on WordPress since is refused unless `overwrite`."""
     beat = heartbeat or (lambda _msg: None)
     with session_scope() as session:
         site = load_site(session, account_id, site_id)
@@ -225,6 +234,10 @@ def publish_content(
     wp_status = status or site.publish_status or PublishStatus.DRAFT
     out = PublishOutcome(content_id, 0, "", wp_status, created=False)
     with (factory or client_factory())(site) as client:
+        if content.external_id and not overwrite:
+            beat(f"Checking post {content.external_id} on WordPress")
+            # A deletion is refused before anything is uploaded; edits once the payload is known.
+            wp_guard.check_post(client, content, client.find_post(content.external_id), None)
         _upload_images(client, content, images, out, beat)
         beat("Finding or creating categories and tags")
         terms = _sync_terms(client, site, content, out)
@@ -240,13 +253,14 @@ def publish_content(
             tags=terms["tag"],
             publish_at=publish_at,
         )
-        post = _create_or_update(client, content, data, marker, out, beat)
+        post = _create_or_update(client, content, data, marker, out, beat, overwrite)
         if wp_status == PublishStatus.PUBLISH and post.get("status") == PublishStatus.FUTURE:
             # WordPress's clock is behind ours and scheduled what is due now: date it with
             # WordPress's own "now" (the modification time it just wrote).
             data["date_gmt"] = post.get("modified_gmt")
             post = _save_post(client, int(post["id"]), data)
             _record_post(content, post)
+        out.media_attached = _attach_media(client, int(post["id"]), images, beat)
     out.post_id = int(post["id"])
     out.post_url = str(post.get("link") or "")
     out.wp_status = str(post.get("status") or wp_status)
@@ -261,15 +275,21 @@ def _create_or_update(
     marker: str,
     out: PublishOutcome,
     beat: Heartbeat,
+    overwrite: bool,
 ) -> dict[str, Any]:
-    """Update the stored post, else the one an interrupted attempt made, else create one;
-    the post id is committed the moment WordPress answers."""
+    """Update the stored post (unless changed on WordPress since, see services.wp_guard), else
+    the one an interrupted attempt made, else create one; the post id is committed the moment
+    WordPress answers."""
     post: dict[str, Any] | None = None
     if content.external_id:
-        beat(f"Updating post {content.external_id}")
-        # Deleted on WordPress since: it is published anew below.
-        with contextlib.suppress(WordPressNotFoundError):
-            post = _save_post(client, content.external_id, data)
+        current = client.find_post(content.external_id)
+        if not overwrite:
+            wp_guard.check_post(client, content, current, data)
+        if current is not None:  # a trashed post is restored by the update
+            beat(f"Updating post {content.external_id}")
+            # Deleted on WordPress meanwhile: it is published anew below.
+            with contextlib.suppress(WordPressNotFoundError):
+                post = _save_post(client, content.external_id, data)
     if post is None:
         beat("Looking for a post from an earlier attempt")
         found = client.find_post_by_marker(marker)
@@ -289,7 +309,7 @@ def _record_post(content: Content, post: dict[str, Any]) -> None:
         row.external_url = str(post.get("link") or "") or None
         row.external_status = str(post.get("status") or "")
         row.external_modified_at = wp_markup.parse_wp_datetime(post.get("modified_gmt"))
-        row.external_missing = False
+        wp_changes.note_published(row, post)
         if row.external_status == PublishStatus.PUBLISH:
             row.status = EditorialStatus.PUBLISHED
             row.published_at = wp_markup.parse_wp_datetime(post.get("date_gmt")) or utcnow()
@@ -297,3 +317,19 @@ def _record_post(content: Content, post: dict[str, Any]) -> None:
             row.status = EditorialStatus.APPROVED  # we took it offline (draft or scheduled)
         row.updated_at = utcnow()
     content.external_id = int(post["id"])
+
+
+def _attach_media(
+    client: WordPressClient, post_id: int, images: list[Image], beat: Heartbeat
+) -> int:
+    """Make the post the parent of each of its media items not attached yet; returns how many.
+    Asked of WordPress each time, so a retry (or a detached item) is simply done again."""
+    media_ids = list(dict.fromkeys(i.external_media_id for i in images if i.external_media_id))
+    if not media_ids:
+        return 0
+    beat(f"Attaching {len(media_ids)} media items to post {post_id}")
+    attached = client.attached_media_ids(post_id)
+    todo = [media_id for media_id in media_ids if media_id not in attached]
+    for media_id in todo:
+        client.attach_media(media_id, post_id)
+    return len(todo)

@@ -8,6 +8,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
+from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -21,6 +22,7 @@ from api.deps import (
     TemporalDep,
     get_site_or_404,
 )
+from api.routes.content import content_public
 from contracts.wordpress import (
     PUBLISH_WORKFLOW,
     SYNC_WORKFLOW,
@@ -30,11 +32,14 @@ from contracts.wordpress import (
     publish_workflow_id,
     sync_workflow_id,
 )
+from core.db import session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.temporal import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS
 from integrations.wordpress.diagnostics import ConnectionReport
 from models import Content
+from models.item_schemas import ContentPublic
 from models.schemas import RequestBody
+from services import wp_changes
 from services.publishing import check_publishable
 from services.wp_connection import check_site_connection
 
@@ -46,6 +51,11 @@ class PublishRequest(RequestBody):
     scheduled in WordPress meanwhile (needs `publish_at` at least two minutes ahead to matter)."""
 
     update: bool = Field(default=False, description="Update the post even if already published")
+    overwrite: bool = Field(
+        default=False,
+        description="Replace the post even if it was changed (or re-create it if it was deleted) "
+        "on WordPress since igny8 published it; implies update",
+    )
     status: WpPostStatus | None = Field(
         default=None, description="Default: the site's publish status"
     )
@@ -123,6 +133,34 @@ async def check_wordpress(
     return await asyncio.to_thread(check_site_connection, account.id, site_id)
 
 
+def _content(session: Session, account_id: int | None, content_id: int) -> Content:
+    content = session.get(Content, content_id)
+    if content is None or content.account_id != account_id:
+        raise NotFoundError(f"Content {content_id} not found")
+    return content
+
+
+@router.post("/content/{content_id}/wordpress/adopt", response_model=ContentPublic)
+def adopt_wordpress_version(content_id: ItemId, account: CurrentAccount) -> ContentPublic:
+    """Take the version changed on WordPress into igny8 (editorial status kept); 409 if none."""
+    with session_scope() as session:
+        content = wp_changes.adopt_wordpress_version(_content(session, account.id, content_id))
+        session.add(content)
+        session.flush()
+        return content_public(content)
+
+
+@router.post("/content/{content_id}/wordpress/keep", response_model=ContentPublic)
+def keep_igny8_version(content_id: ItemId, account: CurrentAccount) -> ContentPublic:
+    """Keep igny8's article over a change (or deletion) on WordPress: the next publish
+    overwrites (or re-creates) the post; 409 if there is nothing to resolve."""
+    with session_scope() as session:
+        content = wp_changes.keep_igny8_version(_content(session, account.id, content_id))
+        session.add(content)
+        session.flush()
+        return content_public(content)
+
+
 @router.post("/content/{content_id}/publish", status_code=202, response_model=WorkflowStarted)
 async def publish_content(
     content_id: ItemId,
@@ -132,13 +170,12 @@ async def publish_content(
     settings: SettingsDep,
     body: PublishRequest | None = None,
 ) -> WorkflowStarted:
-    """Publish an article to its site's WordPress (409 if already published, unless update)."""
+    """Publish an article to its site's WordPress (409 if already published, unless update;
+    409 if its post changed on WordPress since, unless overwrite)."""
     body = body or PublishRequest()
-    content = session.get(Content, content_id)
-    if content is None or content.account_id != account.id:
-        raise NotFoundError(f"Content {content_id} not found")
+    content = _content(session, account.id, content_id)
     site = get_site_or_404(session, account, content.site_id)
-    check_publishable(session, content, site, body.update)
+    check_publishable(session, content, site, body.update, body.overwrite)
     assert account.id is not None
     scheduled = body.publish_at is not None and body.publish_at > datetime.now(UTC)
     workflow_id = publish_workflow_id(content_id)
@@ -150,6 +187,7 @@ async def publish_content(
             account_id=account.id,
             site_id=site.id or 0,
             update=body.update,
+            overwrite=body.overwrite,
             status=body.status,
             publish_at=body.publish_at,
         ),
