@@ -18,6 +18,13 @@ from temporalio.testing import WorkflowEnvironment
 from core.config import get_settings
 from core.db import engine_for, init_db
 from core.temporal import SEARCH_ATTRIBUTES
+from tests.helpers.wordpress import (
+    WP,
+    FaultProxy,
+    read_credentials,
+    remove_published,
+    setup_script,
+)
 
 PG_ADMIN_URL = os.environ.get(
     "IGNY8_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -105,3 +112,31 @@ async def client(temporal_env: WorkflowEnvironment) -> Client:
 @pytest.fixture
 def task_queue() -> str:
     return f"tq-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def wordpress() -> Iterator[WP]:
+    """The local WordPress, installed and started by the setup script when it is not running."""
+    wp = read_credentials()
+    started_here = False
+    if wp is None:
+        started_here = setup_script("status").returncode != 0
+        done = setup_script("start")
+        wp = read_credentials() if done.returncode == 0 else None
+        if wp is None:
+            why = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            reason = f"WordPress could not be set up (exit {done.returncode}): {' | '.join(why)}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(reason)  # CI must run these tests, not skip them
+            pytest.skip(reason)
+    yield wp
+    remove_published(wp)  # leave the site as we found it
+    if started_here:
+        setup_script("stop")  # leave no server behind that this session started
+
+
+@pytest.fixture
+def proxy(wordpress: WP) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the WordPress (see scripts/wp_fault_proxy.py)."""
+    with FaultProxy(wordpress.url) as p:
+        yield p
