@@ -255,9 +255,7 @@ async def test_deleted_post_is_recreated_only_by_a_choice(
         assert kept.status_code == 200 and kept.json()["wp_conflict"] is None
         second = await publish_via_api(api, client, content_id, update=True)
         assert second["created"] and second["post_id"] != first["post_id"]
-        assert [p["id"] for p in wp_posts_with_marker(wordpress, content_id)] == [
-            second["post_id"]
-        ]
+        assert [p["id"] for p in wp_posts_with_marker(wordpress, content_id)] == [second["post_id"]]
         assert attached_media(wordpress, second["post_id"]) == media_ids(content_id)
 
         # Deleted again and seen by a full sync: refused at once; `overwrite` re-creates it.
