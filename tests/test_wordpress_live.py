@@ -450,6 +450,8 @@ async def test_http_api_tests_publishes_and_syncs(
     # The sync saw igny8's own post and kept the article (not WordPress's rendering of it).
     assert published.source == "igny8" and published.external_status == "publish"
     assert published.content_html == BODY
+    # ... and did not take igny8's own publish (nor its update) for an editor's edit.
+    assert published.wp_changed_at is None and published.wp_version is None
 
 
 async def test_long_sync_continues_as_new(

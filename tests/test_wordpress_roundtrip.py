@@ -20,6 +20,7 @@ from temporalio.client import Client, WorkflowFailureError
 from api.deps import get_temporal
 from api.main import create_app
 from contracts.run import RunProgress
+from contracts.wordpress import PublishContentInput
 from core.config import get_settings
 from core.db import session_scope
 from core.errors import WordPressConflictError
@@ -30,8 +31,11 @@ from services.wp_sync import SYNC_OVERLAP
 from tests.helpers.wordpress import (
     BODY,
     WP,
+    FaultProxy,
+    publish,
     row,
     seed_content,
+    seed_wp_site,
     wp_posts_with_marker,
     wp_worker,
 )
@@ -301,3 +305,31 @@ async def test_auto_publish_never_overwrites_a_post_changed_on_wordpress(
     with wordpress.client() as c:
         assert c.get_post(first["post_id"])["title"]["raw"] == "Chosen by the editor"
     assert row(Content, content_id).wp_changed_at is not None
+
+
+async def test_igny8s_own_update_whose_answer_was_lost_is_no_edit(
+    client: Client, task_queue: str, wordpress: WP, proxy: FaultProxy
+) -> None:
+    account_id, site_id = seed_wp_site(wordpress, url=proxy.url)
+    content_id = seed_content(account_id, site_id, in_article=1)
+    inp = PublishContentInput(content_id=content_id, account_id=account_id, site_id=site_id)
+    # WordPress attaches a media item, the answer is lost: the retry attaches the rest.
+    proxy.add_rule("POST", r"^/wp/v2/media/\d+$", "drop")
+    async with wp_worker(client, task_queue):
+        first = await publish(client, task_queue, inp)
+        assert attached_media(wordpress, first.post_id) == media_ids(content_id)
+        with session_scope() as s:
+            content = s.get(Content, content_id)
+            assert content is not None
+            content.title += " (revised in igny8)"
+            s.add(content)
+        # WordPress saves igny8's update, the answer is lost: the retry is not refused.
+        proxy.add_rule("POST", rf"^/wp/v2/posts/{first.post_id}$", "drop")
+        again = await publish(client, task_queue, inp.model_copy(update={"update": True}))
+    assert again.post_id == first.post_id
+    # The retry after the lost attach answer updates once, then: dropped, and the retry.
+    assert proxy.count("POST", rf"^/wp/v2/posts/{first.post_id}$") == 3
+    with wordpress.client() as c:
+        assert c.get_post(first.post_id)["title"]["raw"].endswith("(revised in igny8)")
+    assert row(Content, content_id).wp_changed_at is None
+    assert attached_media(wordpress, first.post_id) == media_ids(content_id)
