@@ -20,7 +20,7 @@ from services import credits
 from services.ai.local import LocalProvider
 from services.keyword_rows import normalize_keyword
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_keywords.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_keywords.csv"
 
 
 def seed_site(keywords: int = 60, balance: int = 1_000_000, name: str = "Test") -> tuple[int, int]:
