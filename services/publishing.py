@@ -3,31 +3,29 @@
 Each step commits what it made as soon as WordPress confirms it (media ids, term ids, the post
 id), so a retry after any failure continues instead of starting over. Before creating anything
 the step looks for what an earlier, interrupted attempt may have created (see services.wp_markup).
+An existing post is read before it is updated: one changed or deleted on WordPress since igny8
+last published it is refused unless the caller says `overwrite` (see services.wp_guard).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
 from contracts.status import EditorialStatus, ImageKind, PublishStatus
-from core.config import get_settings
 from core.db import get_engine, session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
 from integrations.wordpress.client import Term, WordPressClient
 from integrations.wordpress.errors import WordPressNotFoundError, WordPressRejectedError, wp_code
 from models import Content, ContentTaxonomy, ContentTaxonomyLink, Image, Site
 from models.base import utcnow
-from services import wp_changes, wp_guard, wp_markup
+from services import wp_changes, wp_guard, wp_markup, wp_media
 from services.wp_connection import ClientFactory, client_factory, load_site
-
-Heartbeat = Callable[[str], None]
+from services.wp_media import Heartbeat
 
 
 class AlreadyPublishedError(ConflictError):
@@ -86,52 +84,6 @@ def check_content(
         site = load_site(session, account_id, site_id)
         content = load_content(session, account_id, site_id, content_id)
         check_publishable(session, content, site, update, overwrite)
-
-
-def _upload_images(
-    client: WordPressClient,
-    content: Content,
-    images: list[Image],
-    out: PublishOutcome,
-    beat: Heartbeat,
-) -> None:
-    data_dir = get_settings().data_dir
-    for n, image in enumerate(images, 1):
-        if image.external_media_id:
-            out.media_reused += 1
-            continue
-        if not image.file_path:
-            out.skipped_images.append(image.id or 0)  # no file yet: nothing to upload
-            continue
-        path = Path(image.file_path)
-        path = path if path.is_absolute() else data_dir / path
-        if not path.is_file():
-            raise ValidationError(f"Image {image.id} of content {content.id}: {path} is missing")
-        beat(f"Uploading image {n}/{len(images)}")
-        slug = wp_markup.media_slug(content, image)
-        media = client.find_media_by_slug(slug)
-        if media is None:
-            filename = wp_markup.media_filename(content, image, path.suffix or ".png")
-            media = client.upload_media(
-                filename,
-                path.read_bytes(),
-                alt_text=image.alt_text,
-                slug=slug,
-                title=image.alt_text or content.title,
-                mime_type="image/jpeg" if path.suffix.lower() in (".jpg", ".jpeg") else "image/png",
-            )
-            out.media_uploaded += 1
-        else:
-            out.media_reused += 1
-        image.external_media_id = int(media["id"])
-        image.external_url = str(media.get("source_url") or "")
-        with session_scope() as session:  # the media id is ours from now on, whatever happens
-            row = session.get(Image, image.id)
-            if row is not None:
-                row.external_media_id, row.external_url = (
-                    image.external_media_id,
-                    image.external_url,
-                )
 
 
 def _sync_terms(
@@ -238,7 +190,7 @@ def publish_content(
             beat(f"Checking post {content.external_id} on WordPress")
             # A deletion is refused before anything is uploaded; edits once the payload is known.
             wp_guard.check_post(client, content, client.find_post(content.external_id), None)
-        _upload_images(client, content, images, out, beat)
+        wp_media.upload_images(client, content, images, out, beat)
         beat("Finding or creating categories and tags")
         terms = _sync_terms(client, site, content, out)
         featured = next((i.external_media_id for i in images if i.kind == ImageKind.FEATURED), None)
@@ -260,7 +212,7 @@ def publish_content(
             data["date_gmt"] = post.get("modified_gmt")
             post = _save_post(client, int(post["id"]), data)
             _record_post(content, post)
-        out.media_attached = _attach_media(client, int(post["id"]), images, beat)
+        out.media_attached = wp_media.attach_media(client, int(post["id"]), images, beat)
     out.post_id = int(post["id"])
     out.post_url = str(post.get("link") or "")
     out.wp_status = str(post.get("status") or wp_status)
@@ -317,19 +269,3 @@ def _record_post(content: Content, post: dict[str, Any]) -> None:
             row.status = EditorialStatus.APPROVED  # we took it offline (draft or scheduled)
         row.updated_at = utcnow()
     content.external_id = int(post["id"])
-
-
-def _attach_media(
-    client: WordPressClient, post_id: int, images: list[Image], beat: Heartbeat
-) -> int:
-    """Make the post the parent of each of its media items not attached yet; returns how many.
-    Asked of WordPress each time, so a retry (or a detached item) is simply done again."""
-    media_ids = list(dict.fromkeys(i.external_media_id for i in images if i.external_media_id))
-    if not media_ids:
-        return 0
-    beat(f"Attaching {len(media_ids)} media items to post {post_id}")
-    attached = client.attached_media_ids(post_id)
-    todo = [media_id for media_id in media_ids if media_id not in attached]
-    for media_id in todo:
-        client.attach_media(media_id, post_id)
-    return len(todo)
