@@ -16,16 +16,15 @@ import httpx
 import pytest
 from sqlmodel import select
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 
 from api.deps import get_temporal
 from api.main import create_app
-from contracts.run import RunProgress
 from contracts.wordpress import PublishContentInput
 from core.config import get_settings
 from core.db import session_scope
 from core.errors import WordPressConflictError
 from models import Content, Image, Site
-from services import runs
 from services.accounts import create_account
 from services.wp_sync import SYNC_OVERLAP
 from tests.helpers.wordpress import (
@@ -39,7 +38,6 @@ from tests.helpers.wordpress import (
     wp_posts_with_marker,
     wp_worker,
 )
-from worker import build_worker
 
 
 @asynccontextmanager
@@ -279,31 +277,26 @@ async def test_deleted_post_is_recreated_only_by_a_choice(
 async def test_auto_publish_never_overwrites_a_post_changed_on_wordpress(
     client: Client, task_queue: str, wordpress: WP
 ) -> None:
-    async with igny8_api(client, task_queue) as api:
-        account_id, site_id = await connected_site(api, wordpress)
-        content_id = seed_content(account_id, site_id, in_article=0)
-        first = await publish_via_api(api, client, content_id)
-    await editor_edits(wordpress, first["post_id"], title="Chosen by the editor")
-    # The article is back in draft in igny8 (archived and reopened), and the site auto-publishes.
-    with session_scope() as s:
-        content = s.get(Content, content_id)
-        site = s.get(Site, site_id)
-        assert content is not None and site is not None
-        content.status, site.auto_publish = "draft", True
-        s.add_all([content, site])
-    settings = get_settings().model_copy(update={"task_queue": task_queue})
-    async with build_worker(client, settings, task_queue):
-        run_id = await runs.start_run(
-            client, settings, account_id=account_id, site_id=site_id, trigger="api", stages=[7]
-        )
-        result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
-    review = result.stages[-1]
-    assert review.result.get("publish_failed") == 1 and not review.result.get("published")
-    assert review.error is not None
-    assert review.error.error_type == WordPressConflictError.__name__
-    assert "changed on WordPress" in review.error.error_message
+    account_id, site_id = seed_wp_site(wordpress)
+    content_id = seed_content(account_id, site_id, in_article=0)
+    # What auto-publish starts for an approved article: no update, no overwrite.
+    inp = PublishContentInput(content_id=content_id, account_id=account_id, site_id=site_id)
+    async with wp_worker(client, task_queue):
+        first = await publish(client, task_queue, inp)
+        await editor_edits(wordpress, first.post_id, title="Chosen by the editor")
+        with session_scope() as s:  # approved again in igny8 (reopened, reviewed)
+            content = s.get(Content, content_id)
+            assert content is not None
+            content.status = "approved"
+            s.add(content)
+        with pytest.raises(WorkflowFailureError) as failed:
+            await publish(client, task_queue, inp)
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.non_retryable
+    assert cause.type == WordPressConflictError.__name__
+    assert "changed on WordPress" in cause.message
     with wordpress.client() as c:
-        assert c.get_post(first["post_id"])["title"]["raw"] == "Chosen by the editor"
+        assert c.get_post(first.post_id)["title"]["raw"] == "Chosen by the editor"
     assert row(Content, content_id).wp_changed_at is not None
 
 
