@@ -66,10 +66,11 @@ class WordPressActivities:
 
     @activity.defn(name=ACT_CHECK_PUBLISHABLE)
     def check_publishable(self, inp: CheckPublishableInput) -> None:
-        """Refuse an article that is already published (unless updating) or incomplete."""
+        """Refuse an article that is incomplete, already published (unless updating), or whose
+        post changed on WordPress (unless overwriting)."""
         _mapped(
             lambda: publishing.check_content(
-                inp.account_id, inp.site_id, inp.content_id, inp.update
+                inp.account_id, inp.site_id, inp.content_id, inp.update, inp.overwrite
             )
         )
 
@@ -86,6 +87,7 @@ class WordPressActivities:
                     publish_at=inp.publish_at,
                     factory=self.factory,
                     heartbeat=beat,
+                    overwrite=inp.overwrite,
                 )
             )
         activity.logger.info(

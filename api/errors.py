@@ -24,13 +24,16 @@ from core.errors import (
     InsufficientCreditsError,
     NotFoundError,
     ValidationError,
+    WordPressConflictError,
     WordPressError,
 )
 from integrations.storage.errors import StorageError
 
 log = logging.getLogger("igny8.api")
 
+# The first match wins: subclasses before their bases.
 DOMAIN_STATUS: list[tuple[type[Igny8Error], int]] = [
+    (WordPressConflictError, 409),
     (ValidationError, 422),
     (NotFoundError, 404),
     (ConflictError, 409),

@@ -31,6 +31,9 @@ ACT_MARK_MISSING = "mark_missing_wordpress_posts"
 ACT_FINISH_SYNC = "finish_wordpress_sync"
 
 WpPostStatus = Literal["draft", "publish", "future"]
+# Why publishing an article waits for a person's choice: its post was changed, or deleted, on
+# WordPress since igny8 last published it.
+WpConflict = Literal["changed", "deleted"]
 
 
 def publish_workflow_id(content_id: int) -> str:
@@ -56,6 +59,8 @@ class PublishContentInput(BaseModel):
     account_id: int
     site_id: int
     update: bool = False
+    # Replace the post even if it was changed or deleted on WordPress since igny8's last publish.
+    overwrite: bool = False
     # None: the site's default (draft | publish). `future` with `publish_at` also shows the post
     # as scheduled in WordPress until igny8's timer publishes it.
     status: WpPostStatus | None = None
@@ -67,6 +72,7 @@ class CheckPublishableInput(BaseModel):
     account_id: int
     site_id: int
     update: bool = False
+    overwrite: bool = False
 
 
 class PublishStepInput(BaseModel):
@@ -75,6 +81,7 @@ class PublishStepInput(BaseModel):
     site_id: int
     status: WpPostStatus | None = None
     publish_at: datetime | None = None
+    overwrite: bool = False
 
 
 class PublishResult(BaseModel):
@@ -85,9 +92,29 @@ class PublishResult(BaseModel):
     created: bool
     media_uploaded: int = 0
     media_reused: int = 0
+    media_attached: int = 0  # media items whose parent was set to the post by this publish
     terms: int = 0
     seo_meta: bool = False
     skipped_images: list[int] = Field(default_factory=list)
+
+
+class WordPressVersion(BaseModel):
+    """A post as WordPress has it, kept beside igny8's article after an editor changed it.
+    `content_html` is the article without what igny8 adds (its in-article figures, marker)."""
+
+    post_id: int
+    title: str = ""
+    content_html: str = ""
+    excerpt: str = ""
+    slug: str = ""
+    status: str = ""
+    categories: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    modified_at: datetime | None = None
+    link: str | None = None
+    # Fields changed on WordPress since igny8's last publish (all of them when unknown).
+    changed_fields: list[str] = Field(default_factory=list)
+    fingerprint: dict[str, str] = Field(default_factory=dict)
 
 
 class PublishProgress(RunProgress):
@@ -120,6 +147,7 @@ class SyncState(BaseModel):
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    changed_on_wordpress: int = 0
 
 
 class SyncSinceInput(BaseModel):
@@ -147,6 +175,8 @@ class SyncPageResult(BaseModel):
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # igny8's articles whose post an editor changed on WordPress (newly seen on this page).
+    changed_on_wordpress: int = 0
 
 
 class MarkMissingResult(BaseModel):
@@ -168,6 +198,7 @@ class SyncResult(BaseModel):
     created: int
     updated: int
     unchanged: int
+    changed_on_wordpress: int = 0
     missing: int | None = None  # counted on full syncs only
 
 
@@ -179,6 +210,7 @@ class SyncProgress(RunProgress):
     posts_created: int = 0
     posts_updated: int = 0
     posts_unchanged: int = 0
+    posts_changed_on_wordpress: int = 0
     posts_missing: int | None = None
 
 

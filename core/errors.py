@@ -117,3 +117,45 @@ class TemporalTLSError(TemporalConnectionError):
 
     retryable = False
     action = "fix_input"
+
+
+class WordPressConflictError(ConflictError):
+    """The post was changed or deleted on WordPress since igny8 last published it: publishing
+    now would overwrite (or re-create) an editor's work. Permanent until a person chooses."""
+
+    def __init__(
+        self,
+        content_id: int,
+        post_id: int | None,
+        reason: str,  # changed | deleted
+        *,
+        changed_at: str | None = None,
+        fields: list[str] | None = None,
+    ) -> None:
+        where = f"Content {content_id}: its WordPress post {post_id}"
+        if reason == "deleted":
+            message = (
+                f"{where} was deleted on WordPress; publishing would re-create it. Choose first: "
+                f"POST /content/{content_id}/wordpress/keep (re-create it on the next publish) "
+                'or publish with {"overwrite": true}'
+            )
+        else:
+            what = f" ({', '.join(fields)})" if fields else ""
+            when = f" at {changed_at}" if changed_at else ""
+            message = (
+                f"{where} was changed on WordPress{when}{what}; publishing would overwrite that "
+                f"edit. Choose first: POST /content/{content_id}/wordpress/adopt (take the "
+                f"WordPress version into igny8), POST /content/{content_id}/wordpress/keep (keep "
+                'igny8\'s; the next publish overwrites) or publish with {"overwrite": true}'
+            )
+        super().__init__(
+            message,
+            details={
+                "content_id": content_id,
+                "post_id": post_id,
+                "reason": reason,
+                "changed_at": changed_at,
+                "fields": fields or [],
+            },
+        )
+        self.reason = reason

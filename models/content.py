@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, datetime_field, json_list_field, text_field
+from models.base import (
+    created_at_field,
+    datetime_field,
+    json_list_field,
+    json_nullable_field,
+    text_field,
+)
 
 
 class Content(SQLModel, table=True):
@@ -40,6 +47,13 @@ class Content(SQLModel, table=True):
     external_status: str | None = Field(default=None, max_length=20)  # WordPress post status
     external_modified_at: datetime | None = datetime_field()
     external_missing: bool = False  # the post disappeared from WordPress since the last sync
+    # Per-field hashes of the post as WordPress stored it right after igny8's last publish (see
+    # services.wp_changes): what an editor's later edit is told apart from igny8's own by.
+    wp_fingerprint: dict[str, str] | None = json_nullable_field()
+    # Set when the post changed on WordPress since then (the post's modification time), with
+    # WordPress's version kept beside igny8's until a person adopts it or keeps igny8's.
+    wp_changed_at: datetime | None = datetime_field()
+    wp_version: dict[str, Any] | None = json_nullable_field()
     published_at: datetime | None = datetime_field()
     provider: str = Field(default="local", max_length=40)
     model: str = Field(default="", max_length=100)

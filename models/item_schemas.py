@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from contracts.status import EditorialStatus
+from contracts.wordpress import WordPressVersion, WpConflict
 from core.html_sanitize import ALLOWED_DESCRIPTION
 from models.schemas import RequestBody, SafeHtml, Slug, Str300, Str500, Str5000, Title, UtcDatetime
 
@@ -89,6 +90,14 @@ class ContentSummary(BaseModel):
     status: str
     external_id: int | None
     external_url: str | None
+    external_status: str | None = Field(None, description="The post's status on WordPress")
+    external_missing: bool = Field(False, description="The post is gone from WordPress")
+    wp_conflict: WpConflict | None = Field(
+        None,
+        description="The post was changed or deleted on WordPress since igny8 published it: "
+        "publishing waits for adopt, keep, or an explicit overwrite",
+    )
+    wp_changed_at: UtcDatetime | None = Field(None, description="When WordPress's copy changed")
     published_at: UtcDatetime | None
     provider: str
     created_at: UtcDatetime
@@ -101,6 +110,13 @@ class ContentPublic(ContentSummary):
     secondary_keywords: list[str]
     tags: list[str]
     categories: list[str]
+    wp_version: WordPressVersion | None = Field(
+        None, description="The post as WordPress has it, when changed there"
+    )
+    wp_diff: list[str] = Field(
+        default_factory=list,
+        description="Fields where WordPress's version differs from igny8's article",
+    )
 
 
 class ContentUpdate(RequestBody):

@@ -3,32 +3,29 @@
 Each step commits what it made as soon as WordPress confirms it (media ids, term ids, the post
 id), so a retry after any failure continues instead of starting over. Before creating anything
 the step looks for what an earlier, interrupted attempt may have created (see services.wp_markup).
+An existing post is read before it is updated: one changed or deleted on WordPress since igny8
+last published it is refused unless the caller says `overwrite` (see services.wp_guard).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import PurePosixPath
 from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
 from contracts.status import EditorialStatus, ImageKind, PublishStatus
-from core.config import get_settings
-from core.db import read_session, session_scope
+from core.db import get_engine, session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
-from integrations.storage import Storage, StorageNotFoundError, content_type_for, storage_for
 from integrations.wordpress.client import Term, WordPressClient
 from integrations.wordpress.errors import WordPressNotFoundError, WordPressRejectedError, wp_code
 from models import Content, ContentTaxonomy, ContentTaxonomyLink, Image, Site
 from models.base import utcnow
-from services import wp_markup
+from services import wp_changes, wp_guard, wp_markup, wp_media
 from services.wp_connection import ClientFactory, client_factory, load_site
-
-Heartbeat = Callable[[str], None]
+from services.wp_media import Heartbeat
 
 
 class AlreadyPublishedError(ConflictError):
@@ -51,6 +48,7 @@ class PublishOutcome:
     created: bool  # False: an existing post (stored, or found by its marker) was updated
     media_uploaded: int = 0
     media_reused: int = 0
+    media_attached: int = 0
     terms: int = 0
     seo_meta: bool = False
     skipped_images: list[int] = field(default_factory=list)
@@ -63,74 +61,29 @@ def load_content(session: Session, account_id: int, site_id: int, content_id: in
     return content
 
 
-def check_publishable(session: Session, content: Content, site: Site, update: bool) -> None:
-    """Refuse what cannot or must not be published (raises a domain error)."""
+def check_publishable(
+    session: Session, content: Content, site: Site, update: bool, overwrite: bool = False
+) -> None:
+    """Refuse what cannot or must not be published (raises a domain error). `overwrite`
+    replaces a post changed or deleted on WordPress, and implies `update`."""
     if not (site.wp_url and site.wp_username and site.wp_app_password_encrypted):
         raise ValidationError(f"Site {site.id} has no WordPress connection")
     if not content.title.strip() or not content.content_html.strip():
         raise ValidationError(f"Content {content.id} has no title or no body to publish")
-    if content.status == EditorialStatus.PUBLISHED and not update:
+    if not overwrite and wp_changes.conflict_of(content):
+        raise wp_changes.conflict_error(content)
+    if content.status == EditorialStatus.PUBLISHED and not (update or overwrite):
         raise AlreadyPublishedError(content.id or 0, content.external_url)
 
 
-def check_content(account_id: int, site_id: int, content_id: int, update: bool) -> None:
-    """check_publishable for ids, in its own session."""
-    with read_session() as session:
-        site = load_site(session, account_id, site_id)
-        check_publishable(
-            session, load_content(session, account_id, site_id, content_id), site, update
-        )
-
-
-def _upload_images(
-    client: WordPressClient,
-    content: Content,
-    images: list[Image],
-    out: PublishOutcome,
-    beat: Heartbeat,
+def check_content(
+    account_id: int, site_id: int, content_id: int, update: bool, overwrite: bool = False
 ) -> None:
-    storage = storage_for(get_settings())
-    for n, image in enumerate(images, 1):
-        if image.external_media_id:
-            out.media_reused += 1
-            continue
-        if not image.file_path:
-            out.skipped_images.append(image.id or 0)  # no file yet: nothing to upload
-            continue
-        beat(f"Uploading image {n}/{len(images)}")
-        slug = wp_markup.media_slug(content, image)
-        media = client.find_media_by_slug(slug)
-        if media is None:
-            suffix = PurePosixPath(image.file_path).suffix or ".png"
-            media = client.upload_media(
-                wp_markup.media_filename(content, image, suffix),
-                _stored_file(storage, content, image),
-                alt_text=image.alt_text,
-                slug=slug,
-                title=image.alt_text or content.title,
-                mime_type=content_type_for(image.file_path),
-            )
-            out.media_uploaded += 1
-        else:
-            out.media_reused += 1
-        image.external_media_id = int(media["id"])
-        image.external_url = str(media.get("source_url") or "")
-        with session_scope() as session:  # the media id is ours from now on, whatever happens
-            row = session.get(Image, image.id)
-            if row is not None:
-                row.external_media_id, row.external_url = (
-                    image.external_media_id,
-                    image.external_url,
-                )
-
-
-def _stored_file(storage: Storage, content: Content, image: Image) -> bytes:
-    """The image's bytes from storage; a file that is gone fails the article with its name."""
-    try:
-        return storage.get(image.file_path or "")
-    except StorageNotFoundError:
-        msg = f"Image {image.id} of content {content.id}: {image.file_path} is missing from storage"
-        raise ValidationError(msg) from None
+    """check_publishable for ids, in its own session."""
+    with Session(get_engine()) as session:
+        site = load_site(session, account_id, site_id)
+        content = load_content(session, account_id, site_id, content_id)
+        check_publishable(session, content, site, update, overwrite)
 
 
 def _sync_terms(
@@ -213,8 +166,10 @@ def publish_content(
     publish_at: datetime | None = None,
     factory: ClientFactory | None = None,
     heartbeat: Heartbeat | None = None,
+    overwrite: bool = False,
 ) -> PublishOutcome:
-    """Publish (or update) one article with its images and terms; returns where it went."""
+    """Publish (or update) one article with its images and terms; returns where it went.
+    A post changed or deleted on WordPress since is refused unless `overwrite`."""
     beat = heartbeat or (lambda _msg: None)
     with session_scope() as session:
         site = load_site(session, account_id, site_id)
@@ -231,7 +186,11 @@ def publish_content(
     wp_status = status or site.publish_status or PublishStatus.DRAFT
     out = PublishOutcome(content_id, 0, "", wp_status, created=False)
     with (factory or client_factory())(site) as client:
-        _upload_images(client, content, images, out, beat)
+        if content.external_id and not overwrite:
+            beat(f"Checking post {content.external_id} on WordPress")
+            # A deletion is refused before anything is uploaded; edits once the payload is known.
+            wp_guard.check_post(client, content, client.find_post(content.external_id), None)
+        wp_media.upload_images(client, content, images, out, beat)
         beat("Finding or creating categories and tags")
         terms = _sync_terms(client, site, content, out)
         featured = next((i.external_media_id for i in images if i.kind == ImageKind.FEATURED), None)
@@ -246,13 +205,14 @@ def publish_content(
             tags=terms["tag"],
             publish_at=publish_at,
         )
-        post = _create_or_update(client, content, data, marker, out, beat)
+        post = _create_or_update(client, content, data, marker, out, beat, overwrite)
         if wp_status == PublishStatus.PUBLISH and post.get("status") == PublishStatus.FUTURE:
             # WordPress's clock is behind ours and scheduled what is due now: date it with
             # WordPress's own "now" (the modification time it just wrote).
             data["date_gmt"] = post.get("modified_gmt")
             post = _save_post(client, int(post["id"]), data)
             _record_post(content, post)
+        out.media_attached = wp_media.attach_media(client, int(post["id"]), images, beat)
     out.post_id = int(post["id"])
     out.post_url = str(post.get("link") or "")
     out.wp_status = str(post.get("status") or wp_status)
@@ -267,15 +227,21 @@ def _create_or_update(
     marker: str,
     out: PublishOutcome,
     beat: Heartbeat,
+    overwrite: bool,
 ) -> dict[str, Any]:
-    """Update the stored post, else the one an interrupted attempt made, else create one;
-    the post id is committed the moment WordPress answers."""
+    """Update the stored post (unless changed on WordPress since, see services.wp_guard), else
+    the one an interrupted attempt made, else create one; the post id is committed the moment
+    WordPress answers."""
     post: dict[str, Any] | None = None
     if content.external_id:
-        beat(f"Updating post {content.external_id}")
-        # Deleted on WordPress since: it is published anew below.
-        with contextlib.suppress(WordPressNotFoundError):
-            post = _save_post(client, content.external_id, data)
+        current = client.find_post(content.external_id)
+        if not overwrite:
+            wp_guard.check_post(client, content, current, data)
+        if current is not None:  # a trashed post is restored by the update
+            beat(f"Updating post {content.external_id}")
+            # Deleted on WordPress meanwhile: it is published anew below.
+            with contextlib.suppress(WordPressNotFoundError):
+                post = _save_post(client, content.external_id, data)
     if post is None:
         beat("Looking for a post from an earlier attempt")
         found = client.find_post_by_marker(marker)
@@ -295,7 +261,7 @@ def _record_post(content: Content, post: dict[str, Any]) -> None:
         row.external_url = str(post.get("link") or "") or None
         row.external_status = str(post.get("status") or "")
         row.external_modified_at = wp_markup.parse_wp_datetime(post.get("modified_gmt"))
-        row.external_missing = False
+        wp_changes.note_published(row, post)
         if row.external_status == PublishStatus.PUBLISH:
             row.status = EditorialStatus.PUBLISHED
             row.published_at = wp_markup.parse_wp_datetime(post.get("date_gmt")) or utcnow()

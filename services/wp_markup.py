@@ -22,6 +22,10 @@ from typing import Any
 from models import Content, Image
 
 _H2_END = re.compile(r"</h2\s*>", re.IGNORECASE)
+# What build_post_html adds, to take it out again: a run of our figures, and the marker comment.
+_FIGURE = r'<figure class="wp-block-image size-large"><img [^>]*?class="wp-image-(\d+)"/></figure>'
+_FIGURE_RUN = re.compile(rf"\n((?:{_FIGURE}\n)+)")
+_MARKER_COMMENT = re.compile(r"\n?<!-- igny8-\d+-[0-9a-f]{10} -->")
 
 # Yoast SEO and Rank Math keys; WordPress ignores (or refuses) them when no plugin registers them.
 SEO_META_KEYS = {
@@ -86,6 +90,21 @@ def build_post_html(body: str, in_article: list[Image], marker: str) -> str:
     if marker not in out:
         out += f"\n<!-- {marker} -->"
     return out
+
+
+def strip_post_html(html_text: str, in_article_media_ids: set[int]) -> str:
+    """The article inside a post igny8 built (build_post_html's inverse): our in-article figures
+    and the marker come out; figures an editor added (other media ids) stay."""
+
+    def drop_ours(run: re.Match[str]) -> str:
+        kept = [
+            figure.group(0)
+            for figure in re.finditer(_FIGURE, run.group(1))
+            if int(figure.group(1)) not in in_article_media_ids
+        ]
+        return "".join(f"\n{figure}" for figure in kept) + ("\n" if kept else "")
+
+    return _MARKER_COMMENT.sub("", _FIGURE_RUN.sub(drop_ours, html_text))
 
 
 def seo_meta(content: Content) -> dict[str, str]:

@@ -18,6 +18,7 @@ from core.html_sanitize import plain_text, sanitize_html
 from integrations.wordpress.client import Term, WordPressClient
 from models import Content, ContentTaxonomy, Site
 from models.base import utcnow
+from services import wp_changes
 from services.publishing import link_taxonomies, upsert_taxonomy
 from services.wp_connection import ClientFactory, client_factory, load_site
 from services.wp_markup import as_utc, parse_wp_datetime
@@ -45,6 +46,7 @@ class SyncPageOutcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    changed_on_wordpress: int = 0
 
 
 def sync_since(account_id: int, site_id: int, full: bool) -> datetime | None:
@@ -101,8 +103,9 @@ def upsert_post(
     site: Site,
     post: dict[str, Any],
     terms: dict[tuple[str, int], ContentTaxonomy],
-) -> str:
-    """Create or update the Content row of one WordPress post: created | updated | unchanged."""
+) -> tuple[str, bool]:
+    """Create or update the Content row of one WordPress post: (created | updated | unchanged,
+    whether an article igny8 published was changed on WordPress)."""
     post_id = int(post["id"])
     modified = parse_wp_datetime(post.get("modified_gmt"))
     row = session.exec(
@@ -115,7 +118,7 @@ def upsert_post(
         and modified is not None
         and as_utc(row.external_modified_at) == modified
     ):
-        return "unchanged"
+        return "unchanged", False
     outcome = "updated" if row else "created"
     if row is None:
         row = Content(
@@ -132,6 +135,7 @@ def upsert_post(
     ]
     tags = [terms[("tag", int(i))] for i in post.get("tags") or [] if ("tag", int(i)) in terms]
     wp_status = str(post.get("status") or "")
+    changed = False
     if row.source == ContentSource.WORDPRESS:
         # Imported articles mirror WordPress. igny8's own articles keep their text and editorial
         # status (WordPress holds a rendering of them with images and a marker inserted).
@@ -146,6 +150,13 @@ def upsert_post(
         row.status = EDITORIAL_FROM_WP.get(wp_status, EditorialStatus.DRAFT)
         if wp_status in ("publish", "private"):
             row.published_at = parse_wp_datetime(post.get("date_gmt"))
+        wp_changes.note_published(row, post)  # mirrored: WordPress's version is igny8's
+    else:
+        # igny8's own article is not overwritten: an editor's edit is kept beside it, flagged.
+        names = {key: term.name for key, term in terms.items()}
+        media_ids = wp_changes.in_article_media_ids(session, row.id or 0)
+        was_changed = row.wp_changed_at is not None
+        changed = wp_changes.note_remote_post(row, post, names, media_ids) and not was_changed
     row.external_id = post_id
     row.external_url = str(post.get("link") or "")[:1000] or None
     row.external_status = wp_status
@@ -155,7 +166,7 @@ def upsert_post(
     session.add(row)
     session.flush()
     link_taxonomies(session, row.id or 0, [t.id or 0 for t in [*categories, *tags]])
-    return outcome
+    return outcome, changed
 
 
 def sync_page(
@@ -183,8 +194,9 @@ def sync_page(
                 session, site, kind, term.id, term.name, term.slug
             )
         for post in result.items:
-            outcome = upsert_post(session, site, post, terms)
+            outcome, changed = upsert_post(session, site, post, terms)
             setattr(out, outcome, getattr(out, outcome) + 1)
+            out.changed_on_wordpress += changed
     return out
 
 

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import create_engine, text
-from sqlmodel import select
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -23,16 +22,15 @@ from temporalio.testing import WorkflowEnvironment
 from api.deps import get_temporal
 from api.main import create_app
 from core.config import get_settings
-from core.db import engine_for, get_engine, session_scope
+from core.db import engine_for, get_engine
 from core.schema import upgrade
 from core.temporal import SEARCH_ATTRIBUTES
-from models import Content, Image
 from tests.helpers.fake_openai import FakeOpenAI
 from tests.helpers.runs import settings_for
 from tests.helpers.s3 import S3Server
 from tests.helpers.temporal import temporal_cli_path
 from tests.helpers.tenants import Tenant, make_tenant
-from tests.helpers.wordpress import WP, FaultProxy, read_credentials, setup_script
+from tests.helpers.wordpress import WP, FaultProxy, read_credentials, remove_published, setup_script
 
 PG_ADMIN_URL = os.environ.get(
     "IGNY8_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -189,19 +187,7 @@ def wordpress() -> Iterator[WP]:
                 pytest.fail(reason)  # CI must run these tests, not skip them
             pytest.skip(reason)
     yield wp
-    # Leave the site as we found it: remove what this session published.
-    with session_scope() as s:
-        posts = [
-            p for p in s.exec(select(Content.external_id).where(Content.source == "igny8")) if p
-        ]
-        media = [m for m in s.exec(select(Image.external_media_id)) if m]
-    with wp.client() as wp_client:
-        for post_id in posts:
-            with contextlib.suppress(Exception):  # best effort
-                wp_client.delete_post(post_id)
-        for media_id in media:
-            with contextlib.suppress(Exception):
-                wp_client.delete_media(media_id)
+    remove_published(wp)  # leave the site as we found it
     if started_here:
         setup_script("stop")  # leave no server behind that this session started
 

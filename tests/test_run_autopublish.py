@@ -10,7 +10,7 @@ from contracts.run import RunProgress
 from core.db import session_scope
 from models import Content, Image, Site
 from services import runs
-from tests.helpers import seed_site
+from tests.helpers import seed_site as seed_keywords_site
 from tests.helpers.runs import settings_for
 from tests.helpers.wordpress import WP, FaultProxy, wp_posts_with_marker
 from worker import build_worker
@@ -24,7 +24,7 @@ async def test_run_with_auto_publish_puts_every_article_on_wordpress_once(
 ) -> None:
     from core.crypto import encrypt
 
-    account_id, site_id = seed_site(keywords=10)
+    account_id, site_id = seed_keywords_site(keywords=10)
     with session_scope() as s:
         site = s.get(Site, site_id)
         site.wp_url, site.wp_username = proxy.url, wordpress.username

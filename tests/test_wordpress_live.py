@@ -6,25 +6,19 @@ post, a 500 on a media upload, a dropped answer, a concurrent term creation."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from PIL import Image as PILImage
 from sqlmodel import select
 from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.wordpress import WordPressActivities
+from api.deps import get_temporal
+from api.main import create_app
 from contracts.wordpress import (
     PublishContentInput,
     PublishProgress,
@@ -36,117 +30,38 @@ from contracts.wordpress import (
     sync_workflow_id,
 )
 from core.config import get_settings
-from core.crypto import encrypt
 from core.db import session_scope
 from core.temporal import SA_SITE, SA_STATUS
-from models import Account, Content, ContentTaxonomy, ContentTaxonomyLink, Image, Site
+from models import Content, ContentTaxonomy, ContentTaxonomyLink, Image, Site
 from services.accounts import create_account
-from services.wp_connection import check_site_connection, client_factory
+from services.wp_connection import check_site_connection
 from services.wp_markup import post_marker
 from services.wp_sync import SYNC_OVERLAP
 from tests.helpers.temporal import temporal_cli_path
-from tests.helpers.wordpress import WP, FaultProxy, wp_posts_with_marker
+from tests.helpers.wordpress import (
+    BODY,
+    WP,
+    FaultProxy,
+    delete_posts,
+    publish,
+    row,
+    seed_content,
+    seed_wp_site,
+    wp_posts_with_marker,
+    wp_worker,
+)
 from workflows.publish import PublishContentWorkflow
 from workflows.wp_sync import WordPressSyncWorkflow
 
-BODY = "<p>Intro.</p><h2>Choosing</h2><p>First part.</p><h2>Caring</h2><p>Second part.</p>"
-
-
-def seed_site(wp: WP, url: str | None = None) -> tuple[int, int]:
-    with session_scope() as s:
-        account = Account(name="wp test")
-        s.add(account)
-        s.flush()
-        site = Site(
-            account_id=account.id,
-            name="wp site",
-            wp_url=url or wp.url,
-            wp_username=wp.username,
-            wp_app_password_encrypted=encrypt(wp.app_password),
-            publish_status="publish",
-        )
-        s.add(site)
-        s.flush()
-        return account.id, site.id  # type: ignore[return-value]
-
-
-def seed_content(account_id: int, site_id: int, in_article: int = 2, **fields: object) -> int:
-    """An article with a featured image and `in_article` images (real PNG files)."""
-    tag = uuid.uuid4().hex[:6]
-    values: dict[str, object] = {
-        "title": f"Trail shoes {tag}",
-        "content_html": BODY,
-        "excerpt": "Short summary.",
-        "meta_title": "Trail shoes | test",
-        "meta_description": "All about trail shoes.",
-        "categories": [f"Gear {tag}"],
-        "tags": [f"trail-{tag}", "shoes"],
-        "status": "approved",
-    }
-    values.update(fields)
-    images_dir = get_settings().data_dir / "images"
-    images_dir.mkdir(parents=True, exist_ok=True)
-    with session_scope() as s:
-        content = Content(account_id=account_id, site_id=site_id, **values)  # type: ignore[arg-type]
-        s.add(content)
-        s.flush()
-        for kind, position in [("featured", 0)] + [
-            ("in_article", p) for p in range(1, in_article + 1)
-        ]:
-            name = f"c{content.id}-{kind}-{position}.png"
-            PILImage.new("RGB", (64, 48), (40 * position, 120, 200)).save(images_dir / name)
-            s.add(
-                Image(
-                    account_id=account_id,
-                    site_id=site_id,
-                    content_id=content.id,
-                    kind=kind,
-                    position=position,
-                    alt_text=f"{kind} {position} {tag}",
-                    file_path=f"images/{name}",
-                    width=64,
-                    height=48,
-                )
-            )
-        return content.id  # type: ignore[return-value]
-
-
-def row(model: type, id_: int):  # type: ignore[no-untyped-def]
-    with session_scope() as s:
-        return s.get(model, id_)
-
-
-@asynccontextmanager
-async def wp_worker(client: Client, task_queue: str, timeout: float = 30.0) -> AsyncIterator[None]:
-    acts = WordPressActivities(client_factory(timeout=timeout))
-    async with Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[PublishContentWorkflow, WordPressSyncWorkflow],
-        activities=acts.all(),
-        activity_executor=ThreadPoolExecutor(8),
-    ):
-        yield
-
-
-async def publish(client: Client, task_queue: str, inp: PublishContentInput) -> PublishResult:
-    return await client.execute_workflow(
-        PublishContentWorkflow.run,
-        inp,
-        id=f"{publish_workflow_id(inp.content_id)}-{uuid.uuid4().hex[:6]}",
-        task_queue=task_queue,
-        execution_timeout=timedelta(minutes=3),
-    )
-
 
 def test_connection_test_reports_the_user_and_capabilities(wordpress: WP) -> None:
-    account_id, site_id = seed_site(wordpress)
+    account_id, site_id = seed_wp_site(wordpress)
     report = check_site_connection(account_id, site_id)
     assert report.ok, report.problems
     assert report.user == wordpress.username and "administrator" in report.roles
     assert report.rest_mode == "pretty" and not report.missing_capabilities
 
-    bad_account, bad_site = seed_site(WP(wordpress.url, wordpress.username, "wrong pass word"))
+    bad_account, bad_site = seed_wp_site(WP(wordpress.url, wordpress.username, "wrong pass word"))
     report = check_site_connection(bad_account, bad_site)
     assert not report.ok and "Authorization header" in report.message
 
@@ -154,7 +69,7 @@ def test_connection_test_reports_the_user_and_capabilities(wordpress: WP) -> Non
 async def test_publish_with_images_terms_and_update(
     client: Client, task_queue: str, wordpress: WP
 ) -> None:
-    account_id, site_id = seed_site(wordpress)
+    account_id, site_id = seed_wp_site(wordpress)
     content_id = seed_content(account_id, site_id)
     inp = PublishContentInput(content_id=content_id, account_id=account_id, site_id=site_id)
     async with wp_worker(client, task_queue):
@@ -228,7 +143,7 @@ async def test_publish_with_images_terms_and_update(
 async def test_timeout_after_create_still_makes_one_post(
     client: Client, task_queue: str, wordpress: WP, proxy: FaultProxy
 ) -> None:
-    account_id, site_id = seed_site(wordpress, url=proxy.url)
+    account_id, site_id = seed_wp_site(wordpress, url=proxy.url)
     content_id = seed_content(account_id, site_id, in_article=0)
     # WordPress creates the post; its answer never arrives before the client's 3 s timeout.
     proxy.add_rule("POST", r"^/wp/v2/posts$", "hang", seconds=6)
@@ -249,7 +164,7 @@ async def test_timeout_after_create_still_makes_one_post(
 async def test_failed_and_dropped_media_uploads_make_one_media_item_each(
     client: Client, task_queue: str, wordpress: WP, proxy: FaultProxy
 ) -> None:
-    account_id, site_id = seed_site(wordpress, url=proxy.url)
+    account_id, site_id = seed_wp_site(wordpress, url=proxy.url)
     content_id = seed_content(account_id, site_id, in_article=1)
     proxy.add_rule("POST", r"^/wp/v2/media$", "error", status=500)  # the featured image, once
     proxy.add_rule("POST", r"^/wp/v2/media$", "drop")  # then the answer to an upload is lost
@@ -282,7 +197,7 @@ async def test_failed_and_dropped_media_uploads_make_one_media_item_each(
 async def test_term_created_concurrently_is_used(
     client: Client, task_queue: str, wordpress: WP, proxy: FaultProxy
 ) -> None:
-    account_id, site_id = seed_site(wordpress, url=proxy.url)
+    account_id, site_id = seed_wp_site(wordpress, url=proxy.url)
     tag = f"race-{uuid.uuid4().hex[:6]}"
     content_id = seed_content(account_id, site_id, in_article=0, tags=[tag], categories=[])
     proxy.add_rule("POST", r"^/wp/v2/tags$", "term_race")
@@ -314,7 +229,7 @@ async def wait_for_status(handle, status: str) -> PublishProgress:  # type: igno
 async def test_scheduled_publish_waits_for_its_time(
     client: Client, task_queue: str, wordpress: WP
 ) -> None:
-    account_id, site_id = seed_site(wordpress)
+    account_id, site_id = seed_wp_site(wordpress)
     content_id = seed_content(account_id, site_id, in_article=0)
     at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
     inp = PublishContentInput(
@@ -340,7 +255,7 @@ async def test_scheduled_publish_waits_for_its_time(
 async def test_cancelled_schedule_is_withdrawn_from_wordpress(
     client: Client, task_queue: str, wordpress: WP
 ) -> None:
-    account_id, site_id = seed_site(wordpress)
+    account_id, site_id = seed_wp_site(wordpress)
     content_id = seed_content(account_id, site_id, in_article=0)
     at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
     inp = PublishContentInput(
@@ -378,7 +293,7 @@ async def test_cancelled_schedule_is_withdrawn_from_wordpress(
 async def test_secrets_never_reach_the_workflow_history(
     client: Client, task_queue: str, wordpress: WP
 ) -> None:
-    account_id, site_id = seed_site(wordpress)
+    account_id, site_id = seed_wp_site(wordpress)
     content_id = seed_content(account_id, site_id, in_article=1)
     with session_scope() as s:
         encrypted = s.get(Site, site_id).wp_app_password_encrypted  # type: ignore[union-attr]
@@ -398,17 +313,10 @@ async def test_secrets_never_reach_the_workflow_history(
         assert secret and secret.encode() not in history
 
 
-def _delete_posts(wp: WP, ids: list[int]) -> None:
-    with wp.client() as client:
-        for post_id in ids:
-            with contextlib.suppress(Exception):  # best effort; one is deleted by the test
-                client.delete_post(post_id)
-
-
 async def test_sync_imports_updates_and_marks_missing_posts(
     client: Client, task_queue: str, wordpress: WP, request: pytest.FixtureRequest
 ) -> None:
-    account_id, site_id = seed_site(wordpress)
+    account_id, site_id = seed_wp_site(wordpress)
     tag = uuid.uuid4().hex[:6]
     with wordpress.client() as wp:
         category = wp.find_or_create_term("category", f"Imported {tag}")
@@ -424,7 +332,7 @@ async def test_sync_imports_updates_and_marks_missing_posts(
             for n, status in enumerate(["publish", "draft"])
         ]
     ids = [p["id"] for p in made]
-    request.addfinalizer(lambda: _delete_posts(wordpress, ids))
+    request.addfinalizer(lambda: delete_posts(wordpress, ids))
 
     async def sync(full: bool) -> tuple[SyncResult, SyncProgress]:
         handle = await client.start_workflow(
@@ -480,8 +388,10 @@ async def test_sync_imports_updates_and_marks_missing_posts(
 
 
 async def test_http_api_tests_publishes_and_syncs(
-    app: FastAPI, client: Client, task_queue: str, wordpress: WP
+    client: Client, task_queue: str, wordpress: WP
 ) -> None:
+    app = create_app(get_settings().model_copy(update={"task_queue": task_queue}))
+    app.dependency_overrides[get_temporal] = lambda: client
     with session_scope() as s:
         account, key = create_account(s, "wp api", 100)
         _, other_key = create_account(s, "wp api other", 100)
@@ -540,15 +450,17 @@ async def test_http_api_tests_publishes_and_syncs(
     # The sync saw igny8's own post and kept the article (not WordPress's rendering of it).
     assert published.source == "igny8" and published.external_status == "publish"
     assert published.content_html == BODY
+    # ... and did not take igny8's own publish (nor its update) for an editor's edit.
+    assert published.wp_changed_at is None and published.wp_version is None
 
 
 async def test_long_sync_continues_as_new(
     wordpress: WP, task_queue: str, request: pytest.FixtureRequest
 ) -> None:
-    account_id, site_id = seed_site(wordpress)
+    account_id, site_id = seed_wp_site(wordpress)
     with wordpress.client() as wp:
         ids = [wp.create_post({"title": f"Paged {n}", "status": "draft"})["id"] for n in range(3)]
-    request.addfinalizer(lambda: _delete_posts(wordpress, ids))
+    request.addfinalizer(lambda: delete_posts(wordpress, ids))
     # A server of its own that suggests continue-as-new after a handful of events.
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli_path(),
@@ -582,19 +494,3 @@ async def test_long_sync_continues_as_new(
     )
     assert result.pages == result.total_posts == result.created >= 3
     assert progress.pages_done == progress.total_pages == result.pages
-
-
-async def test_post_deleted_on_wordpress_is_published_anew(
-    client: Client, task_queue: str, wordpress: WP
-) -> None:
-    account_id, site_id = seed_site(wordpress)
-    content_id = seed_content(account_id, site_id, in_article=0)
-    inp = PublishContentInput(content_id=content_id, account_id=account_id, site_id=site_id)
-    async with wp_worker(client, task_queue):
-        first = await publish(client, task_queue, inp)
-        with wordpress.client() as wp:
-            wp.delete_post(first.post_id)
-        again = await publish(client, task_queue, inp.model_copy(update={"update": True}))
-    assert again.created and again.post_id != first.post_id
-    assert [p["id"] for p in wp_posts_with_marker(wordpress, content_id)] == [again.post_id]
-    assert row(Content, content_id).external_id == again.post_id

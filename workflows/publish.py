@@ -113,6 +113,7 @@ class PublishContentWorkflow:
                 account_id=self._inp.account_id,
                 site_id=self._inp.site_id,
                 update=self._inp.update,
+                overwrite=self._inp.overwrite,
             ),
             **WORDPRESS_SHORT,
         )
@@ -127,6 +128,7 @@ class PublishContentWorkflow:
                 site_id=self._inp.site_id,
                 status=status,
                 publish_at=self._inp.publish_at if with_date else None,
+                overwrite=self._inp.overwrite,
             ),
             result_type=PublishResult,
             **WORDPRESS_LONG,

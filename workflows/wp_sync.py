@@ -95,6 +95,7 @@ class WordPressSyncWorkflow:
                 st.created += page.created
                 st.updated += page.updated
                 st.unchanged += page.unchanged
+                st.changed_on_wordpress += page.changed_on_wordpress
                 st.next_page += 1
                 if page.total_pages == 0:
                     break  # nothing (more) to import
@@ -133,6 +134,7 @@ class WordPressSyncWorkflow:
             created=st.created,
             updated=st.updated,
             unchanged=st.unchanged,
+            changed_on_wordpress=st.changed_on_wordpress,
             missing=self._missing,
         )
 
@@ -141,6 +143,8 @@ class WordPressSyncWorkflow:
         text = (
             f"Imported {st.created} new and updated {st.updated} posts ({st.unchanged} unchanged)"
         )
+        if st.changed_on_wordpress:
+            text += f"; {st.changed_on_wordpress} of igny8's articles changed on WordPress"
         return text + (f"; {self._missing} missing on WordPress" if self._missing else "")
 
     def _failed(self, err: ActivityError) -> ApplicationError:
@@ -188,6 +192,7 @@ class WordPressSyncWorkflow:
                 "total_pages": total_pages,
                 "created": created,
                 "updated": updated,
+                "changed_on_wordpress": st.changed_on_wordpress if st else 0,
                 "missing": self._missing or 0,
             },
             error=self._error,
@@ -208,5 +213,6 @@ class WordPressSyncWorkflow:
             posts_created=created,
             posts_updated=updated,
             posts_unchanged=st.unchanged if st else 0,
+            posts_changed_on_wordpress=st.changed_on_wordpress if st else 0,
             posts_missing=self._missing,
         )

@@ -28,6 +28,7 @@ from integrations.storage import (
 from models import Account, Content, Image
 from models.item_schemas import ContentPublic, ContentSummary, ContentUpdate, ImagePublic
 from models.schemas import MAX_ID, CleanStr, Page
+from services import wp_changes
 from services.editorial import edit_content
 
 router = APIRouter(tags=["content"])
@@ -38,6 +39,25 @@ def _content_or_404(session: Session, account: Account, content_id: int) -> Cont
     if content is None or content.account_id != account.id:
         raise NotFoundError(f"Content {content_id} not found")
     return content
+
+
+def content_summary(content: Content) -> ContentSummary:
+    return ContentSummary.model_validate(
+        {**content.model_dump(), "wp_conflict": wp_changes.conflict_of(content)}
+    )
+
+
+def content_public(content: Content) -> ContentPublic:
+    """The article with WordPress's version beside it (and what differs) when changed there."""
+    version = wp_changes.wordpress_version(content)
+    return ContentPublic.model_validate(
+        {
+            **content.model_dump(),
+            "wp_conflict": wp_changes.conflict_of(content),
+            "wp_version": version,
+            "wp_diff": wp_changes.wp_diff(content, version) if version else [],
+        }
+    )
 
 
 def image_public(image: Image) -> ImagePublic:
@@ -61,6 +81,9 @@ def list_content(
     cluster_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     source: Annotated[Literal["igny8", "wordpress"] | None, Query()] = None,
     q: Annotated[CleanStr | None, Query(max_length=300, description="Title contains")] = None,
+    wp_changed: Annotated[
+        bool | None, Query(description="Only (or no) articles changed or missing on WordPress")
+    ] = None,
 ) -> Page[ContentSummary]:
     """The site's articles without their bodies, oldest first."""
     query = site_rows(
@@ -68,7 +91,10 @@ def list_content(
     )
     if q:
         query = query.where(contains(Content.title, q))
-    return paginate(session, query, page, ContentSummary, col(Content.id))
+    if wp_changed is not None:
+        flagged = col(Content.wp_changed_at).is_not(None) | col(Content.external_missing)
+        query = query.where(flagged if wp_changed else ~flagged)
+    return paginate(session, query, page, ContentSummary, col(Content.id), content_summary)
 
 
 @router.get("/sites/{site_id}/images", response_model=Page[ImagePublic])
@@ -90,18 +116,21 @@ def list_images(
 
 
 @router.get("/content/{content_id}", response_model=ContentPublic)
-def read_content(content_id: ItemId, session: SessionDep, account: CurrentAccount) -> Content:
-    """One article with its HTML body."""
-    return _content_or_404(session, account, content_id)
+def read_content(content_id: ItemId, session: SessionDep, account: CurrentAccount) -> ContentPublic:
+    """One article with its HTML body, and WordPress's version of it when changed there."""
+    return content_public(_content_or_404(session, account, content_id))
 
 
 @router.patch("/content/{content_id}", response_model=ContentPublic)
-def update_content(content_id: ItemId, body: ContentUpdate, account: CurrentAccount) -> Content:
+def update_content(
+    content_id: ItemId, body: ContentUpdate, account: CurrentAccount
+) -> ContentPublic:
     """Edit an article; status moves draft → review → approved (or back, or to archived)."""
     with session_scope() as session:
         content = edit_content(_content_or_404(session, account, content_id), body)
         session.add(content)
-    return content
+        session.flush()
+        return content_public(content)
 
 
 @router.get(

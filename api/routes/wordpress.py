@@ -8,6 +8,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
+from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -22,6 +23,7 @@ from api.deps import (
     caller_site,
     get_site_or_404,
 )
+from api.routes.content import content_public
 from contracts.wordpress import (
     PUBLISH_WORKFLOW,
     SYNC_WORKFLOW,
@@ -31,13 +33,15 @@ from contracts.wordpress import (
     publish_workflow_id,
     sync_workflow_id,
 )
-from core.db import read_session
+from core.db import read_session, session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.outbound import OutboundPolicy
 from core.temporal import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS
 from integrations.wordpress.diagnostics import ConnectionReport
 from models import Account, Content, Site
+from models.item_schemas import ContentPublic
 from models.schemas import RequestBody
+from services import wp_changes
 from services.publishing import check_publishable
 from services.wp_connection import check_site_connection, client_factory
 
@@ -49,6 +53,11 @@ class PublishRequest(RequestBody):
     scheduled in WordPress meanwhile (needs `publish_at` at least two minutes ahead to matter)."""
 
     update: bool = Field(default=False, description="Update the post even if already published")
+    overwrite: bool = Field(
+        default=False,
+        description="Replace the post even if it was changed (or re-create it if it was deleted) "
+        "on WordPress since igny8 published it; implies update",
+    )
     status: WpPostStatus | None = Field(
         default=None, description="Default: the site's publish status"
     )
@@ -114,14 +123,14 @@ async def _start(
     return handle.result_run_id
 
 
-def _publishable_site(account: Account, content_id: int, update: bool) -> Site:
+def _publishable_site(account: Account, content_id: int, update: bool, overwrite: bool) -> Site:
     """The site of the caller's article, once the article may be published (404, 409, 422)."""
     with read_session() as session:
         content = session.get(Content, content_id)
         if content is None or content.account_id != account.id:
             raise NotFoundError(f"Content {content_id} not found")
         site = get_site_or_404(session, account, content.site_id)
-        check_publishable(session, content, site, update)
+        check_publishable(session, content, site, update, overwrite)
         return site
 
 
@@ -140,6 +149,34 @@ def check_wordpress(
     return check_site_connection(account.id, site_id, factory)
 
 
+def _content(session: Session, account_id: int | None, content_id: int) -> Content:
+    content = session.get(Content, content_id)
+    if content is None or content.account_id != account_id:
+        raise NotFoundError(f"Content {content_id} not found")
+    return content
+
+
+@router.post("/content/{content_id}/wordpress/adopt", response_model=ContentPublic)
+def adopt_wordpress_version(content_id: ItemId, account: CurrentAccount) -> ContentPublic:
+    """Take the version changed on WordPress into igny8 (editorial status kept); 409 if none."""
+    with session_scope() as session:
+        content = wp_changes.adopt_wordpress_version(_content(session, account.id, content_id))
+        session.add(content)
+        session.flush()
+        return content_public(content)
+
+
+@router.post("/content/{content_id}/wordpress/keep", response_model=ContentPublic)
+def keep_igny8_version(content_id: ItemId, account: CurrentAccount) -> ContentPublic:
+    """Keep igny8's article over a change (or deletion) on WordPress: the next publish
+    overwrites (or re-creates) the post; 409 if there is nothing to resolve."""
+    with session_scope() as session:
+        content = wp_changes.keep_igny8_version(_content(session, account.id, content_id))
+        session.add(content)
+        session.flush()
+        return content_public(content)
+
+
 @router.post("/content/{content_id}/publish", status_code=202, response_model=WorkflowStarted)
 async def publish_content(
     content_id: ItemId,
@@ -148,9 +185,12 @@ async def publish_content(
     settings: SettingsDep,
     body: PublishRequest | None = None,
 ) -> WorkflowStarted:
-    """Publish an article to its site's WordPress (409 if already published, unless update)."""
+    """Publish an article to its site's WordPress (409 if already published, unless update;
+    409 if its post changed on WordPress since, unless overwrite)."""
     body = body or PublishRequest()
-    site = await asyncio.to_thread(_publishable_site, account, content_id, body.update)
+    site = await asyncio.to_thread(
+        _publishable_site, account, content_id, body.update, body.overwrite
+    )
     assert account.id is not None
     scheduled = body.publish_at is not None and body.publish_at > datetime.now(UTC)
     workflow_id = publish_workflow_id(content_id)
@@ -162,6 +202,7 @@ async def publish_content(
             account_id=account.id,
             site_id=site.id or 0,
             update=body.update,
+            overwrite=body.overwrite,
             status=body.status,
             publish_at=body.publish_at,
         ),

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from integrations.wordpress.errors import WordPressError, wp_code
+from integrations.wordpress.errors import WordPressError, WordPressNotFoundError, wp_code
 from integrations.wordpress.transport import Page, RestTransport, normalize_base_url
 
 __all__ = ["Page", "Term", "WordPressClient", "normalize_base_url"]
@@ -80,6 +80,15 @@ class WordPressClient(RestTransport):
             action="read the post",
             params={"context": "edit"},
         )
+
+    def find_post(self, post_id: int, post_type: str = "posts") -> dict[str, Any] | None:
+        """The post with its raw fields (trashed ones too, status `trash`); None when deleted."""
+        try:
+            return self.get_post(post_id, post_type)
+        except WordPressNotFoundError as exc:
+            if wp_code(exc) == "rest_post_invalid_id":
+                return None
+            raise  # a missing route (REST API off, wrong URL) says nothing about the post
 
     def create_post(self, data: dict[str, Any], post_type: str = "posts") -> dict[str, Any]:
         return self._json(
@@ -192,6 +201,21 @@ class WordPressClient(RestTransport):
         return self._json(
             "POST", f"/wp/v2/media/{media_id}", action="update the media item", json=data
         )
+
+    def attached_media_ids(self, post_id: int) -> set[int]:
+        """Ids of the media items whose parent ("Uploaded to") is the post."""
+        ids: set[int] = set()
+        page, total_pages = 1, 1
+        while page <= total_pages:
+            params = {"parent": post_id, "per_page": 100, "page": page, "_fields": "id"}
+            result = self._page("/wp/v2/media", params, "list the post's media")
+            ids.update(int(item["id"]) for item in result.items)
+            total_pages, page = result.total_pages, page + 1
+        return ids
+
+    def attach_media(self, media_id: int, post_id: int) -> dict[str, Any]:
+        """Make the post the media item's parent (WordPress's "Uploaded to")."""
+        return self.update_media(media_id, {"post": post_id})
 
     def delete_media(self, media_id: int) -> None:
         self.request(

@@ -1,29 +1,46 @@
-"""The local WordPress the publishing tests run against (set up by scripts/wordpress_setup.sh),
-and the fault proxy that goes in front of it (scripts/wp_fault_proxy.py)."""
+"""Helpers for the tests against the real WordPress (see scripts/wordpress_setup.sh): its
+credentials, the fault proxy, seeding a connected site and an article with image files, a worker
+for the WordPress workflows. The `wordpress` and `proxy` fixtures are in tests/conftest.py."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
+from PIL import Image as PILImage
+from sqlmodel import select
+from temporalio.client import Client
+from temporalio.worker import Worker
 
+from activities.wordpress import WordPressActivities
+from contracts.wordpress import PublishContentInput, PublishResult, publish_workflow_id
+from core.config import get_settings
+from core.crypto import encrypt
 from core.db import session_scope
 from integrations.wordpress.client import WordPressClient
-from models import Content
+from models import Account, Content, Image, Site
+from services.wp_connection import client_factory
 from services.wp_markup import post_marker
+from workflows.publish import PublishContentWorkflow
+from workflows.wp_sync import WordPressSyncWorkflow
 
 REPO = Path(__file__).resolve().parents[2]
 WP_DIR = Path(os.environ.get("IGNY8_WP_DIR", REPO / ".data" / "wordpress"))
+BODY = "<p>Intro.</p><h2>Choosing</h2><p>First part.</p><h2>Caring</h2><p>Second part.</p>"
 
 
 def _load_fault_proxy():  # type: ignore[no-untyped-def]
-    """scripts/ is not a package: load the proxy's module from its file."""
     spec = importlib.util.spec_from_file_location(
         "wp_fault_proxy", REPO / "scripts" / "wp_fault_proxy.py"
     )
@@ -48,7 +65,6 @@ class WP:
 
 
 def read_credentials() -> WP | None:
-    """The running WordPress's admin login, or None when it is not set up or not answering."""
     path = WP_DIR / "credentials.env"
     if not path.exists():
         return None
@@ -64,7 +80,6 @@ def read_credentials() -> WP | None:
 
 
 def setup_script(action: str) -> subprocess.CompletedProcess[str]:
-    """Run scripts/wordpress_setup.sh with `action` (start, stop, status) on WP_DIR."""
     script = REPO / "scripts" / "wordpress_setup.sh"
     return subprocess.run(
         ["bash", str(script), action, "--dir", str(WP_DIR)],
@@ -74,8 +89,95 @@ def setup_script(action: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def wp_posts_with_marker(wp: WP, content_id: int) -> list[dict[str, Any]]:
-    """The WordPress posts (any status) that carry the article's igny8 marker."""
+def seed_wp_site(wp: WP, url: str | None = None) -> tuple[int, int]:
+    """An account and a site connected to this WordPress (or to `url`, e.g. a fault proxy)."""
+    with session_scope() as s:
+        account = Account(name="wp test")
+        s.add(account)
+        s.flush()
+        site = Site(
+            account_id=account.id,
+            name="wp site",
+            wp_url=url or wp.url,
+            wp_username=wp.username,
+            wp_app_password_encrypted=encrypt(wp.app_password),
+            publish_status="publish",
+        )
+        s.add(site)
+        s.flush()
+        return account.id, site.id  # type: ignore[return-value]
+
+
+def seed_content(account_id: int, site_id: int, in_article: int = 2, **fields: object) -> int:
+    """An article with a featured image and `in_article` images (real PNG files)."""
+    tag = uuid.uuid4().hex[:6]
+    values: dict[str, object] = {
+        "title": f"Trail shoes {tag}",
+        "content_html": BODY,
+        "excerpt": "Short summary.",
+        "meta_title": "Trail shoes | test",
+        "meta_description": "All about trail shoes.",
+        "categories": [f"Gear {tag}"],
+        "tags": [f"trail-{tag}", "shoes"],
+        "status": "approved",
+    }
+    values.update(fields)
+    images_dir = get_settings().data_dir / "images"
+    images_dir.mkdir(parents=True, exist_ok=True)
+    with session_scope() as s:
+        content = Content(account_id=account_id, site_id=site_id, **values)  # type: ignore[arg-type]
+        s.add(content)
+        s.flush()
+        for kind, position in [("featured", 0)] + [
+            ("in_article", p) for p in range(1, in_article + 1)
+        ]:
+            name = f"c{content.id}-{kind}-{position}.png"
+            PILImage.new("RGB", (64, 48), (40 * position, 120, 200)).save(images_dir / name)
+            s.add(
+                Image(
+                    account_id=account_id,
+                    site_id=site_id,
+                    content_id=content.id,
+                    kind=kind,
+                    position=position,
+                    alt_text=f"{kind} {position} {tag}",
+                    file_path=f"images/{name}",
+                    width=64,
+                    height=48,
+                )
+            )
+        return content.id  # type: ignore[return-value]
+
+
+def row(model: type, id_: int):  # type: ignore[no-untyped-def]
+    with session_scope() as s:
+        return s.get(model, id_)
+
+
+@asynccontextmanager
+async def wp_worker(client: Client, task_queue: str, timeout: float = 30.0) -> AsyncIterator[None]:
+    acts = WordPressActivities(client_factory(timeout=timeout))
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[PublishContentWorkflow, WordPressSyncWorkflow],
+        activities=acts.all(),
+        activity_executor=ThreadPoolExecutor(8),
+    ):
+        yield
+
+
+async def publish(client: Client, task_queue: str, inp: PublishContentInput) -> PublishResult:
+    return await client.execute_workflow(
+        PublishContentWorkflow.run,
+        inp,
+        id=f"{publish_workflow_id(inp.content_id)}-{uuid.uuid4().hex[:6]}",
+        task_queue=task_queue,
+        execution_timeout=timedelta(minutes=3),
+    )
+
+
+def wp_posts_with_marker(wp: WP, content_id: int) -> list[dict]:
     with session_scope() as s:
         marker = post_marker(s.get(Content, content_id))  # type: ignore[arg-type]
     found = httpx.get(
@@ -85,3 +187,26 @@ def wp_posts_with_marker(wp: WP, content_id: int) -> list[dict[str, Any]]:
         timeout=30,
     ).json()
     return [p for p in found if marker in p["content"]["raw"]]
+
+
+def delete_posts(wp: WP, ids: list[int]) -> None:
+    with wp.client() as client:
+        for post_id in ids:
+            with contextlib.suppress(Exception):  # best effort; one is deleted by the test
+                client.delete_post(post_id)
+
+
+def remove_published(wp: WP) -> None:
+    """Delete from WordPress the posts and media this test session's database made."""
+    with session_scope() as s:
+        posts = [
+            p for p in s.exec(select(Content.external_id).where(Content.source == "igny8")) if p
+        ]
+        media = [m for m in s.exec(select(Image.external_media_id)) if m]
+    with wp.client() as client:
+        for post_id in posts:
+            with contextlib.suppress(Exception):  # best effort
+                client.delete_post(post_id)
+        for media_id in media:
+            with contextlib.suppress(Exception):
+                client.delete_media(media_id)
