@@ -19,13 +19,16 @@ from api.routes import (
     content,
     credits,
     events,
+    generation,
     health,
     keywords,
     planning,
     prompts,
     runs,
     sites,
+    wordpress_status,
 )
+from api.console_files import CONSOLE_DIR, ConsoleFiles
 from core.config import Settings, get_settings
 from core.db import init_db
 from core.temporal import connect
@@ -117,15 +120,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
     v1 = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-    for module in (accounts, sites, keywords, planning, content, runs, events, credits, prompts):
+    routers = (accounts, sites, keywords, planning, content, runs, events, generation, credits)
+    for module in (*routers, prompts):
         v1.include_router(module.router)
     for name in OPTIONAL_ROUTERS:
         # Written alongside this module by other issues; the API works without them.
         if importlib.util.find_spec(name) is not None:
             v1.include_router(importlib.import_module(name).router)
+    v1.include_router(wordpress_status.router)
     v1.include_router(health.router, include_in_schema=False)
     app.include_router(v1)
     app.include_router(health.router)
+    # The web console: static files, no build step; last, so every API path is matched first.
+    app.mount("/", ConsoleFiles(directory=CONSOLE_DIR, html=True), name="console")
     return app
 
 

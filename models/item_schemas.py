@@ -8,7 +8,19 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from contracts.status import EditorialStatus
-from models.schemas import Html, RequestBody, Slug, Str300, Str500, Str5000, Title, UtcDatetime
+from models.schemas import (
+    Html,
+    Name,
+    RequestBody,
+    Slug,
+    Str300,
+    Str500,
+    Str5000,
+    Title,
+    UtcDatetime,
+)
+
+TermName = Name
 
 
 class KeywordPublic(BaseModel):
@@ -113,6 +125,10 @@ class ContentUpdate(RequestBody):
     meta_description: Str500 | None = None
     slug: Slug | None = None
     status: EditorialStatus | None = None
+    primary_keyword: Str300 | None = None
+    secondary_keywords: list[Str300] | None = Field(None, max_length=50)
+    tags: list[TermName] | None = Field(None, max_length=50, description="Tag names")
+    categories: list[TermName] | None = Field(None, max_length=50, description="Category names")
 
 
 class ImagePublic(BaseModel):
