@@ -53,7 +53,7 @@ function createForm(main, ctx) {
   return h("details", { open: !ctx.sites.length },
     h("summary", "New site"),
     h("form", { onsubmit: submit, "aria-label": "New site" },
-      field("Name", name), field("Domain", domain),
+      field("Site name", name), field("Domain", domain),
       h("fieldset", h("legend", "WordPress (optional)"),
         field("WordPress URL", wp.url), field("User name", wp.username),
         field("Application password", wp.app_password, "WordPress → Users → Profile → Application Passwords")),
