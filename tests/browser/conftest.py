@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from temporalio.client import Client
 
@@ -30,7 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / ".data" / "screenshots"
+WP_DIR = Path(os.environ.get("IGNY8_WP_DIR", REPO / ".data" / "wordpress"))
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -70,12 +73,52 @@ async def console(client: Client, task_queue: str) -> AsyncIterator[Console]:
         yield Console(base.removesuffix("/api/v1"), provider, task_queue)
 
 
+@dataclass
+class Tenant:
+    account_id: int
+    key: str
+
+
+@dataclass(frozen=True)
+class WordPressLogin:
+    url: str
+    username: str
+    app_password: str
+
+
 @pytest.fixture
-def account_key() -> str:
-    """A fresh account with credits; its API key."""
+def tenant() -> Tenant:
+    """A fresh account with credits, and its API key."""
     with session_scope() as session:
-        _, key = create_account(session, "Browser test", 1_000_000)
-    return key
+        account, key = create_account(session, "Browser test", 1_000_000)
+        assert account.id is not None
+        return Tenant(account.id, key)
+
+
+@pytest.fixture(scope="session")
+def wordpress() -> WordPressLogin:
+    """The machine's WordPress (scripts/wordpress_setup.sh), or a skip (a failure on CI)."""
+    path = WP_DIR / "credentials.env"
+    env = dict(
+        line.split("=", 1) for line in (path.read_text() if path.exists() else "").splitlines()
+    )
+    login = None
+    if "WP_URL" in env:
+        login = WordPressLogin(env["WP_URL"], env["WP_USERNAME"], env["WP_APP_PASSWORD"])
+        try:
+            httpx.get(
+                f"{login.url}/wp-json/wp/v2/users/me",
+                auth=(login.username, login.app_password),
+                timeout=10,
+            ).raise_for_status()
+        except httpx.HTTPError:
+            login = None
+    if login is None:
+        reason = f"no WordPress answering with the credentials in {path}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return login
 
 
 @pytest.fixture
@@ -92,9 +135,9 @@ async def page(browser, console: Console) -> AsyncIterator[object]:  # type: ign
 
 
 @pytest.fixture
-async def signed_in(page, account_key: str):  # type: ignore[no-untyped-def]
+async def signed_in(page, tenant: Tenant):  # type: ignore[no-untyped-def]
     """The tab, signed in through the sign-in form with a fresh account's key."""
-    await page.get_by_label("API key").fill(account_key)
+    await page.get_by_label("API key").fill(tenant.key)
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_role("navigation", name="Pages").wait_for()
     return page

@@ -136,11 +136,16 @@ async function route() {
     if (a.getAttribute("href") === `#/${name}`) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
-  clear(main);
+  // Each visit renders into its own element: a slower, older render lands off-screen.
+  const view = h("div.view");
+  clear(main, view);
+  const token = (state.token = (state.token || 0) + 1);
   try {
-    state.cleanup = (await render(main, ctx, rest)) || null;
+    const cleanup = (await render(view, ctx, rest)) || null;
+    if (token === state.token) state.cleanup = cleanup;
+    else if (cleanup) cleanup();
   } catch (err) {
-    clear(main, errorBox(err, { retry: route }));
+    if (token === state.token) clear(view, errorBox(err, { retry: route }));
   }
 }
 

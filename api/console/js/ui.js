@@ -5,7 +5,7 @@ export function h(spec, attrs = {}, ...children) {
   const [tag, ...classes] = spec.split(".");
   const el = document.createElement(tag || "div");
   if (classes.length) el.className = classes.join(" ");
-  if (attrs instanceof Node || typeof attrs === "string" || Array.isArray(attrs)) {
+  if (attrs === null || typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs)) {
     children.unshift(attrs);
     attrs = {};
   }
@@ -120,8 +120,9 @@ export function notice(text, { kind = "info", sticky = false, link } = {}) {
 
 /** A labelled form control. */
 export function field(label, control, hint) {
-  const id = control.id || `f-${Math.random().toString(36).slice(2, 9)}`;
-  control.id = id;
+  const target = control.matches("input, select, textarea") ? control : control.querySelector("input, select, textarea");
+  const id = target.id || `f-${Math.random().toString(36).slice(2, 9)}`;
+  target.id = id;
   return h("div.field", h("label", { htmlFor: id }, label), control, hint ? h("small.hint", hint) : null);
 }
 

@@ -13,7 +13,12 @@ export async function render(main, ctx, route) {
   if (needSite(main, ctx)) return null;
   await ctx.refreshSites();
   const site = ctx.site;
-  const runId = route[0] ? decodeURIComponent(route[0]) : site.active_run_id;
+  let runId = route[0] ? decodeURIComponent(route[0]) : site.active_run_id;
+  if (!runId) {
+    // Nothing running: show the latest automation run, finished or not.
+    const latest = await get(`/sites/${site.id}/runs`, { limit: 1, kind: "automation" }).catch(() => null);
+    runId = latest?.items[0]?.id || null;
+  }
   const startBox = h("section.card.start");
   const runBox = h("section.run");
   const historyBox = h("section.card");

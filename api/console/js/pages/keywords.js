@@ -67,7 +67,7 @@ function importSection(ctx, reload) {
   return h("section.card",
     h("h2", "Import keywords"),
     h("p.muted", "CSV with columns keyword, volume, difficulty, cpc, intent, country (a header row in any order), or a JSON list of the same fields."),
-    h("form.row", { onsubmit: submit, "aria-label": "Import keywords" }, field("File", file), button),
+    h("form.row.import-form", { onsubmit: submit, "aria-label": "Import keywords" }, field("File", file), button),
     out);
 }
 

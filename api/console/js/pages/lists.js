@@ -90,8 +90,9 @@ export async function listPage(main, ctx, config) {
     if (config.kind) stopLive = liveGeneration(ctx, config.kind, cells, () => load());
   }
 
-  main.append(h("h1", config.title), config.before ? config.before(() => { values.offset = 0; load(); }) : null,
-    h("section.card", controls, selection, table));
+  main.append(h("h1", config.title));
+  if (config.before) main.append(config.before(() => { values.offset = 0; load(); }));
+  main.append(h("section.card", controls, selection, table));
   renderSelection();
   table.append(loading());
   await load();

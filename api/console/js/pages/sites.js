@@ -89,10 +89,11 @@ function siteForm(ctx) {
   } }, h("div.row", field("Name", name), field("Domain", domain)), h("button", { type: "submit" }, "Save"), out);
 }
 
-function wordpressSection(ctx) {
+function wordpressSection(ctx, message) {
   const site = ctx.site;
+  const redraw = (text) => section.replaceWith(wordpressSection(ctx, text));
   const wp = wordpressFields(site.wordpress || {});
-  const out = h("div", { "aria-live": "polite" });
+  const out = h("div", { "aria-live": "polite" }, message ? h("p.ok", message) : null);
   const report = h("div", { "aria-live": "polite" });
   const save = async (event) => {
     event.preventDefault();
@@ -101,8 +102,7 @@ function wordpressSection(ctx) {
     try {
       await patch(`/sites/${site.id}`, { wordpress });
       await ctx.refreshSites();
-      wp.app_password.value = "";
-      clear(out, h("p.ok", "Connection saved. Test it below."));
+      redraw("Connection saved. Test it below.");
     } catch (err) { clear(out, errorBox(err)); }
   };
   const test = async (event) => {
@@ -120,11 +120,11 @@ function wordpressSection(ctx) {
   };
   const remove = async () => {
     if (!confirm("Remove the WordPress connection of this site?")) return;
-    try { await patch(`/sites/${site.id}`, { wordpress: null }); await ctx.refreshSites(); clear(out, h("p.ok", "Connection removed.")); }
+    try { await patch(`/sites/${site.id}`, { wordpress: null }); await ctx.refreshSites(); redraw("Connection removed."); }
     catch (err) { clear(out, errorBox(err)); }
   };
   const connected = Boolean(site.wordpress);
-  return h("div",
+  const section = h("div",
     connected ? h("p", "Connected to ", h("a", { href: site.wordpress.url, target: "_blank", rel: "noopener" }, site.wordpress.url), ` as ${site.wordpress.username}.`) : h("p.muted", "Not connected."),
     h("form", { onsubmit: save, "aria-label": "WordPress connection" },
       h("div.row", field("WordPress URL", wp.url), field("User name", wp.username)),
@@ -135,6 +135,7 @@ function wordpressSection(ctx) {
         connected ? h("button.link", { type: "button", onclick: remove }, "Remove connection") : null)),
     out, report,
     connected ? syncSection(site) : null);
+  return section;
 }
 
 function syncSection(site) {
