@@ -159,7 +159,7 @@ export function dialog(title, { onclose } = {}) {
   const body = h("div.dialog-body");
   const close = () => { dlg.close(); };
   const dlg = h("dialog", { "aria-label": title },
-    h("div.dialog-head", h("h2", title), h("button.link", { type: "button", "aria-label": "Close", onclick: close }, "×")),
+    h("div.dialog-head", h("h2", title), h("button.link", { type: "button", "aria-label": "Close dialog", onclick: close }, "×")),
     body);
   dlg.addEventListener("close", () => { dlg.remove(); if (onclose) onclose(); });
   document.body.append(dlg);

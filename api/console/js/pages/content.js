@@ -63,7 +63,7 @@ async function article(main, ctx, id) {
 function preview(c, images) {
   // The body is shown in a sandboxed frame: no script in an article can reach the console.
   const frame = h("iframe.article-frame", { sandbox: "", title: `Article: ${c.title}`, srcdoc:
-    `<!doctype html><meta charset="utf-8"><style>body{font:16px/1.6 system-ui,sans-serif;max-width:46em;margin:1em auto;padding:0 1em;color:#1d2330}img{max-width:100%}</style>${c.content_html}` });
+    `<!doctype html><meta charset="utf-8">${c.content_html}` });
   const featured = images.filter((i) => i.kind === "featured");
   const inArticle = images.filter((i) => i.kind !== "featured");
   return h("div.article-view",
