@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.console_files import CONSOLE_DIR, ConsoleFiles
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import (
@@ -28,7 +29,6 @@ from api.routes import (
     sites,
     wordpress_status,
 )
-from api.console_files import CONSOLE_DIR, ConsoleFiles
 from core.config import Settings, get_settings
 from core.db import init_db
 from core.temporal import connect

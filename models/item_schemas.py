@@ -3,7 +3,7 @@ images), and the one editable item: an article."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -20,7 +20,7 @@ from models.schemas import (
     UtcDatetime,
 )
 
-TermName = Name
+TermList = Annotated[list[Name], Field(max_length=50)]
 
 
 class KeywordPublic(BaseModel):
@@ -126,9 +126,9 @@ class ContentUpdate(RequestBody):
     slug: Slug | None = None
     status: EditorialStatus | None = None
     primary_keyword: Str300 | None = None
-    secondary_keywords: list[Str300] | None = Field(None, max_length=50)
-    tags: list[TermName] | None = Field(None, max_length=50, description="Tag names")
-    categories: list[TermName] | None = Field(None, max_length=50, description="Category names")
+    secondary_keywords: TermList | None = None
+    tags: TermList | None = Field(None, description="Tag names")
+    categories: TermList | None = Field(None, description="Category names")
 
 
 class ImagePublic(BaseModel):

@@ -18,7 +18,9 @@ KEYWORDS = [
 ]
 
 
-async def test_manual_runs_report_counts_and_finish_notice(signed_in, tenant, console, shot) -> None:  # type: ignore[no-untyped-def]
+async def test_manual_runs_report_counts_and_finish_notice(
+    signed_in, tenant, console, shot
+) -> None:  # type: ignore[no-untyped-def]
     page = signed_in
     headers = {"Authorization": f"Bearer {tenant.key}"}
     async with httpx.AsyncClient(base_url=console.origin + "/api/v1", headers=headers) as api:

@@ -39,7 +39,9 @@ async def counts(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 async def stage_count(page, stage: int, name: str) -> int:  # type: ignore[no-untyped-def]
-    text = await page.locator(f'.stage-card[data-stage="{stage}"] [data-count="{name}"]').inner_text()
+    text = await page.locator(
+        f'.stage-card[data-stage="{stage}"] [data-count="{name}"]'
+    ).inner_text()
     return int(text.replace(",", ""))
 
 

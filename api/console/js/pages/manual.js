@@ -43,7 +43,7 @@ export async function startManualRun(ctx, manual, ids, onDone) {
     clear(view,
       h("p", badge(p.status), " ", h("strong.message", s.message || "Waiting to start…")),
       progressBar(p.percentage, "Run progress"),
-      h("p.num.counts",
+      h("p.num.tally",
         `${fmt(s.completed)} done · ${fmt(s.processing)} in progress · ${fmt(s.pending)} waiting · ${fmt(s.failed)} failed`),
       s.current_item && !done ? h("p.muted", `Now: ${s.current_item}`) : null,
       p.error ? errorBox(p.error) : s.error && s.failed ? errorBox(s.error) : null);
