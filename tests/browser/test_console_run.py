@@ -8,7 +8,7 @@ import asyncio
 
 from playwright.async_api import expect
 
-from models import AutomationRun, Content
+from models import Content
 from tests.helpers import count
 
 GOOD_ROWS = [
@@ -55,6 +55,7 @@ async def wait_until(check, timeout: float = 60.0) -> None:  # type: ignore[no-u
 async def test_import_run_pause_resume_complete(signed_in, console, shot) -> None:  # type: ignore[no-untyped-def]
     page = signed_in
     console.provider.delay["generate_article"] = 0.5  # slow enough to watch and to pause
+    console.provider.fail_next_article = True  # one article fails, to be retried later
 
     # Sites: create one, and make stage 4 write one article per batch, one batch at a time.
     new_site = page.get_by_role("form", name="New site")
@@ -114,12 +115,27 @@ async def test_import_run_pause_resume_complete(signed_in, console, shot) -> Non
     await expect(page.locator(".run-title .badge")).to_have_attribute(
         "data-status", "completed", timeout=180_000
     )
+    await expect(page.locator(".run-title .badge")).to_have_text("Completed with 1 failed item")
     assert await stage_count(page, 4, "pending") == 0
+    assert await stage_count(page, 4, "failed") == 1
     assert await stage_count(page, 7, "completed") > 0
     await expect(page.get_by_text("Run history")).to_be_visible()
     await expect(page.locator("table tbody tr").first).to_contain_text("completed")
+
+    # The failed item is in stage 4's queue with its error in words; retrying it makes a new run.
+    stage4 = page.locator('.stage-card[data-stage="4"]')
+    await stage4.get_by_role("button", name="Queue").click()
+    await expect(stage4.locator(".item-error")).to_contain_text("test fault")
     await shot(page, "automation-completed")
-    assert count(AutomationRun, status="completed") >= 1
+    console.provider.fail_titles.clear()
+    await stage4.get_by_role("button", name="Retry stage 4 (1)").click()
+    await expect(page.get_by_text("1 item back in the queue (in a new run)")).to_be_visible()
+    await expect(page.locator(".run-title .badge")).to_have_attribute(
+        "data-status", "completed", timeout=120_000
+    )
+    await expect(page.locator(".run-title .badge")).to_have_text("completed")
+    history = page.locator("section.card", has_text="Run history").locator("tbody tr")
+    await expect(history).to_have_count(2)
 
     # Every page shows what the run made.
     for name in ("Clusters", "Ideas", "Tasks", "Content", "Images"):

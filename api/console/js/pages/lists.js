@@ -18,6 +18,7 @@ async function clusterOptions(ctx) {
 /** A list page. config: {title, path, kind, filters, columns, manual, detail, before} */
 export async function listPage(main, ctx, config) {
   if (needSite(main, ctx)) return null;
+  await ctx.refreshSites(); // the site's active run may have started since
   const site = ctx.site;
   const values = { offset: 0, ...(config.initial || {}) };
   const selected = new Set();
