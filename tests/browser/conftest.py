@@ -19,6 +19,7 @@ from core.config import get_settings
 from core.db import session_scope
 from services.accounts import create_account
 from tests.api.live import serve
+from tests.browser.netlink import CuttableLink
 from tests.helpers import ControlledProvider
 from worker import build_worker
 
@@ -40,9 +41,10 @@ playwright_api = pytest.importorskip("playwright.async_api")
 
 @dataclass
 class Console:
-    origin: str
+    origin: str  # through `network`, which a test may cut
     provider: ControlledProvider
     task_queue: str
+    network: CuttableLink
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +72,12 @@ async def console(client: Client, task_queue: str) -> AsyncIterator[Console]:
         build_worker(client, settings, task_queue, lambda _account_id: provider),
         serve(app) as base,
     ):
-        yield Console(base.removesuffix("/api/v1"), provider, task_queue)
+        link = CuttableLink(int(base.split(":")[2].split("/")[0]))
+        await link.start()
+        try:
+            yield Console(f"http://127.0.0.1:{link.port}", provider, task_queue, link)
+        finally:
+            await link.stop()
 
 
 @dataclass
