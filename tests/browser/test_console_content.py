@@ -104,6 +104,8 @@ async def test_publish_guard_makes_one_post(signed_in, tenant, console, wordpres
     form = page.get_by_role("form", name="WordPress connection")
     await form.get_by_label("Application password").fill(wordpress.app_password)
     await form.get_by_role("button", name="Save connection").click()
+    # Saving redraws the section: the old report goes, the new connection is there to test.
+    await expect(page.get_by_text("Publishing cannot work yet.")).to_have_count(0)
     await expect(page.get_by_text("Connection saved")).to_be_visible()
     await page.get_by_role("button", name="Test connection").click()
     await expect(page.get_by_text("Connection works.")).to_be_visible(timeout=30_000)
