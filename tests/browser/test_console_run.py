@@ -64,8 +64,14 @@ async def test_import_run_pause_resume_complete(signed_in, console, shot) -> Non
     await expect(page.get_by_role("heading", name="Browser trail site")).to_be_visible()
     await page.get_by_label("Batch size of stage 4").fill("1")
     await page.get_by_label("Concurrency of stage 4").fill("1")
+    await page.get_by_label("Cron").fill("0 6 * * 1")
+    await page.get_by_label("Time zone").fill("Europe/Berlin")
     await page.get_by_role("button", name="Save automation settings").click()
     await expect(page.get_by_text("Automation settings saved.")).to_be_visible()
+    await expect(page.get_by_text("Next runs (Europe/Berlin):")).to_be_visible()
+    await expect(page.locator("fieldset ul.num li")).to_have_count(5)
+    await expect(page.locator("fieldset ul.num li").first).to_contain_text("Mon")
+    await expect(page.locator("fieldset ul.num li").first).to_contain_text("06:00")
     await shot(page, "sites")
 
     # Keywords: the CSV import reports what it did, the bad row with its line and reason.

@@ -7,6 +7,9 @@ import { h, clear, errorBox, badge, fmt, fmtDate, duration, progressBar, pager, 
 import { STAGE_LABELS, needSite } from "./common.js";
 
 const QUEUE_PAGE = 10;
+// Where a stage's queue item lives in the console (to go and fix it).
+const ITEM_PAGES = { 1: "keywords", 2: "clusters", 3: "ideas", 4: "tasks", 5: "content", 6: "images", 7: "content" };
+const itemLink = (stage, id) => (ITEM_PAGES[stage] === "content" ? `#/content/${id}` : `#/${ITEM_PAGES[stage]}`);
 const COUNTS = ["pending", "processing", "completed", "failed"];
 
 export async function render(main, ctx, route) {
@@ -117,14 +120,9 @@ function renderHeader(el, state, runId, ctx, reload) {
   const active = ["running", "paused"].includes(p.status);
   const current = p.stages.find((s) => s.stage === p.current_stage);
   const failedTotal = p.stages.reduce((sum, s) => sum + s.failed, 0);
-  const busy = (label) => (event) => {
-    const b = event.currentTarget;
-    b.disabled = true;
-    b.setAttribute("aria-busy", "true");
-    return label;
-  };
   const act = (path, body, message) => async (event) => {
-    busy()(event);
+    event.currentTarget.disabled = true; // one click, one request
+    event.currentTarget.setAttribute("aria-busy", "true");
     try {
       const answer = await post(`/runs/${encodeURIComponent(runId)}/${path}`, body);
       if (answer && answer.run_id && answer.progress) {
@@ -213,7 +211,7 @@ function stageCard(n, getState, runId, rerender) {
           if (e.target.checked) chosen.add(item.id); else chosen.delete(item.id);
           retrySelected.disabled = !chosen.size;
         } }) : null,
-        h("span.item-name", item.name || `#${item.id}`),
+        h("a.item-name", { href: itemLink(n, item.id), title: "Open the item to fix it" }, item.name || `#${item.id}`),
         item.attempts > 1 ? h("small.muted.num", ` ${item.attempts} attempts`) : null,
         item.error_message ? h("div.item-error", h("strong", (item.error_type || "Error").replace(/Error$/, " error")), " ", item.error_message) : null)))
         : h("p.muted", `No ${queueStatus} items.`),

@@ -192,7 +192,8 @@ function automationForm(ctx, a, schedule) {
     if (!info || !info.cron) return clear(scheduleBox, h("p.muted", "No schedule: runs start only when you start them."));
     clear(scheduleBox,
       h("p", `Schedule “${info.cron}” (${info.timezone}) `, badge(info.paused ? "paused" : "running", info.paused ? "paused" : "active")),
-      info.next_run_times.length ? h("div", h("strong", "Next runs:"), h("ul.num", info.next_run_times.slice(0, 5).map((t) => h("li", fmtDate(t))))) : null,
+      info.next_run_times.length ? h("div", h("strong", `Next runs (${info.timezone}):`),
+        h("ul.num", info.next_run_times.slice(0, 5).map((t) => h("li", inZone(t, info.timezone), h("small.muted", ` — ${fmtDate(t)} your time`))))) : null,
       h("div.actions",
         h("button", { type: "button", onclick: () => scheduleAction("trigger") }, "Run now"),
         info.paused ? h("button", { type: "button", onclick: () => scheduleAction("unpause") }, "Unpause schedule")
@@ -231,6 +232,12 @@ function automationForm(ctx, a, schedule) {
       h("datalist", { id: "tz-list" }, zones.map((z) => h("option", { value: z }))),
       scheduleBox),
     h("button.primary", { type: "submit" }, "Save automation settings"), out);
+}
+
+function inZone(iso, timeZone) {
+  try {
+    return new Date(iso).toLocaleString("en-GB", { timeZone, weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+  } catch { return fmtDate(iso); }
 }
 
 function deleteSection(ctx) {
