@@ -152,7 +152,8 @@ function renderHeader(el, state, runId, ctx, reload) {
       h("div", h("span.label", "Time remaining"), h("span.num.eta", current && active ? duration(current.estimated_seconds_remaining) : "–")),
       h("div", h("span.label", "Credits used"), h("span.num", fmt(p.credits_used))),
       h("div", h("span.label", "Started"), h("span", fmtDate(p.started_at)))),
-    p.pause_reason ? h("p.warn", `Paused: ${p.pause_reason}`) : null,
+    p.pause_reason ? h("p.warn", `Paused: ${p.pause_reason} `,
+      /credit/i.test(p.pause_reason) ? h("a.button", { href: "#/credits" }, "Top up credits, then resume") : null) : null,
     p.error ? errorBox(p.error, { retry: act("retry", {}) }) : null,
     h("div.actions.controls",
       p.status === "running" && !p.paused ? [
