@@ -38,7 +38,7 @@ export async function listPage(main, ctx, config) {
     });
     controls.append(field(f.label, control));
   }
-  const selection = h("div.selection", { "aria-live": "polite" });
+  const selection = h("div.selection", { "aria-live": "polite", hidden: !config.manual });
   const renderSelection = () => {
     if (!config.manual) return;
     clear(selection,
