@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.console_files import CONSOLE_DIR, ConsoleFiles
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
@@ -18,6 +19,7 @@ from api.routes import (
     content,
     credits,
     events,
+    generation,
     health,
     keywords,
     planning,
@@ -26,6 +28,7 @@ from api.routes import (
     schedules,
     sites,
     wordpress,
+    wordpress_status,
 )
 from core.config import Settings, get_settings, log_safety_summary
 from core.db import init_db
@@ -121,14 +124,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
     v1 = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-    for module in (accounts, sites, keywords, planning, content, runs, events, credits, prompts):
+    routers = (accounts, sites, keywords, planning, content, runs, events, generation, credits)
+    for module in (*routers, prompts):
         v1.include_router(module.router)
     v1.include_router(wordpress.router)
     v1.include_router(schedules.router)
+    v1.include_router(wordpress_status.router)
     v1.include_router(health.router, include_in_schema=False)
     app.include_router(v1)
     app.include_router(health.router)
     install_metrics(app)
+    # The web console: static files, no build step; last, so every API path is matched first.
+    app.mount("/", ConsoleFiles(directory=CONSOLE_DIR, html=True), name="console")
     return app
 
 

@@ -3,14 +3,26 @@ images), and the one editable item: an article."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from contracts.status import EditorialStatus
 from contracts.wordpress import WordPressVersion, WpConflict
 from core.html_sanitize import ALLOWED_DESCRIPTION
-from models.schemas import RequestBody, SafeHtml, Slug, Str300, Str500, Str5000, Title, UtcDatetime
+from models.schemas import (
+    Name,
+    RequestBody,
+    SafeHtml,
+    Slug,
+    Str300,
+    Str500,
+    Str5000,
+    Title,
+    UtcDatetime,
+)
+
+TermList = Annotated[list[Name], Field(max_length=50)]
 
 
 class KeywordPublic(BaseModel):
@@ -130,6 +142,10 @@ class ContentUpdate(RequestBody):
     meta_description: Str500 | None = None
     slug: Slug | None = None
     status: EditorialStatus | None = None
+    primary_keyword: Str300 | None = None
+    secondary_keywords: TermList | None = None
+    tags: TermList | None = Field(None, description="Tag names")
+    categories: TermList | None = Field(None, description="Category names")
 
 
 class ImagePublic(BaseModel):

@@ -33,13 +33,27 @@ def check_transition(current: str, wanted: E) -> None:
         )
 
 
+EDITABLE_FIELDS = (
+    "title",
+    "content_html",
+    "excerpt",
+    "meta_title",
+    "meta_description",
+    "slug",
+    "primary_keyword",
+    "secondary_keywords",
+    "tags",
+    "categories",
+)
+
+
 def edit_content(content: Content, body: ContentUpdate) -> Content:
     """Apply the fields that were sent (not committed); word count follows the HTML."""
     sent = body.model_fields_set
     if "status" in sent and body.status is not None:
         check_transition(content.status, body.status)
         content.status = body.status.value
-    for field in ("title", "content_html", "excerpt", "meta_title", "meta_description", "slug"):
+    for field in EDITABLE_FIELDS:
         value = getattr(body, field)
         if field in sent and value is not None:
             setattr(content, field, value)

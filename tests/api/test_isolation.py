@@ -39,6 +39,7 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("PATCH", "/content/{content_id}"): {"json": {"title": "stolen"}},
     ("POST", "/runs/{run_id}/pause"): {"json": {"mode": "drain"}},
     ("POST", "/runs/{run_id}/retry"): {"json": {}},
+    ("GET", "/sites/{site_id}/generation-status"): {"params": {"kind": "keyword", "ids": [1]}},
 }
 
 
