@@ -105,7 +105,7 @@ class RetryInput(BaseModel):
     """Which failed items to put back in their stage's queue (all of them by default)."""
 
     stage: int | None = None
-    item_ids: list[int] | None = Field(default=None, max_length=1000)
+    item_ids: list[int] | None = Field(default=None, max_length=10_000)
 
 
 class RetryResult(BaseModel):

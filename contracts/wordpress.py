@@ -118,7 +118,7 @@ class WordPressVersion(BaseModel):
 
 
 class PublishProgress(RunProgress):
-    """§5 progress with one stage named `publish`, plus where the post went."""
+    """Run progress with one stage named `publish`, plus where the post went."""
 
     content_id: int | None = None
     scheduled_for: datetime | None = None
@@ -203,7 +203,7 @@ class SyncResult(BaseModel):
 
 
 class SyncProgress(RunProgress):
-    """§5 progress with one stage named `wordpress_sync`, plus the sync's own counters."""
+    """Run progress with one stage named `wordpress_sync`, plus the sync's own counters."""
 
     pages_done: int = 0
     total_pages: int = 0

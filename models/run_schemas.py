@@ -3,14 +3,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from contracts.run import RunProgress
+from contracts.run import PauseMode, RunProgress
+from contracts.stages import FIRST_STAGE, LAST_STAGE
+from contracts.wordpress import PUBLISH_STAGE
 from models.schemas import MAX_ID, Id, RequestBody, Short, UtcDatetime
 
-StageNo = Annotated[int, Field(ge=1, le=7)]
+StageNo = Annotated[int, Field(ge=FIRST_STAGE, le=LAST_STAGE)]
+# A stage's queue, or the run's publish queue that follows review (auto-publish).
+QueueNo = Annotated[
+    int,
+    Field(ge=FIRST_STAGE, le=PUBLISH_STAGE, description="1-7: a stage; 8: the publish queue"),
+]
 MAX_MANUAL_IDS = 1000
 
 
@@ -48,14 +55,16 @@ class RunSummary(BaseModel):
 
 
 class PauseRequest(RequestBody):
-    mode: Literal["drain", "immediate"] = Field(
+    mode: PauseMode = Field(
         "drain",
-        description="drain: batches in flight finish; immediate: they are cancelled and re-queued",
+        description="drain: items in flight finish; immediate: they are cancelled and re-queued",
     )
 
 
 class RetryRequest(RequestBody):
-    stage: StageNo | None = Field(None, description="Only this stage's failed items")
+    stage: QueueNo | None = Field(
+        None, description="Only this queue's failed items (8: publishing)"
+    )
     item_ids: list[Id] | None = Field(None, max_length=10_000, description="Only these items")
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from contracts.stages import FIRST_STAGE, LAST_STAGE
 from contracts.status import PublishStatus
 from core.html_sanitize import ALLOWED_DESCRIPTION, sanitize_html
 
@@ -211,7 +212,7 @@ class AutomationUpdate(RequestBody):
     )
 
     enabled: bool | None = None
-    stages: list[Annotated[int, Field(ge=1, le=7)]] | None = Field(
+    stages: list[Annotated[int, Field(ge=FIRST_STAGE, le=LAST_STAGE)]] | None = Field(
         None, max_length=7, description="Stages a run goes through; empty = all seven"
     )
     batch_sizes: dict[StageKey, Annotated[int, Field(ge=1, le=5000)]] | None = Field(

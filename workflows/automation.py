@@ -22,6 +22,11 @@ with workflow.unsafe.imports_passed_through():
         ACT_MARK_ITEMS,
         ACT_RECORD_RUN,
         ACT_RELEASE_RUN_ITEMS,
+        AUTOMATION_WORKFLOW,
+        QUERY_PROGRESS,
+        QUERY_STAGE_QUEUE,
+        SIGNAL_PAUSE,
+        SIGNAL_RESUME,
         UPDATE_PAUSE,
         UPDATE_RESUME,
         UPDATE_RETRY_FAILED,
@@ -56,7 +61,7 @@ SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 RECORD_EVERY = timedelta(seconds=1)
 
 
-@workflow.defn(name="AutomationRunWorkflow")
+@workflow.defn(name=AUTOMATION_WORKFLOW)
 class AutomationRunWorkflow:
     @workflow.init
     def __init__(self, inp: RunInput) -> None:
@@ -296,7 +301,7 @@ class AutomationRunWorkflow:
         self.changed()
 
     @workflow.signal(
-        name="pause",
+        name=SIGNAL_PAUSE,
         description=(
             'Pause the run. No new item starts. {"mode": "drain"} (default) lets items in '
             'flight finish; {"mode": "immediate"} cancels them and puts them back in the queue.'
@@ -305,7 +310,7 @@ class AutomationRunWorkflow:
     def pause(self, inp: PauseInput | None = None) -> None:
         self._pause(inp or PauseInput())
 
-    @workflow.signal(name="resume", description="Resume a paused run (no input needed).")
+    @workflow.signal(name=SIGNAL_RESUME, description="Resume a paused run (no input needed).")
     def resume(self, inp: ResumeInput | None = None) -> None:
         self._resume()
 
@@ -380,14 +385,14 @@ class AutomationRunWorkflow:
             raise ValueError(f"The run is {self.status}")
 
     @workflow.query(
-        name="progress",
+        name=QUERY_PROGRESS,
         description="Overall and per-stage progress: counts, messages, phase, cost, errors.",
     )
     def progress(self) -> RunProgress:
         return self._progress()
 
     @workflow.query(
-        name="stage_queue",
+        name=QUERY_STAGE_QUEUE,
         description=(
             "A page of one stage's queue: "
             '{"stage": 4, "status": "failed", "offset": 0, "limit": 50}.'

@@ -41,7 +41,7 @@ FUTURE_MARGIN = timedelta(minutes=2)
 
 @workflow.defn(name=PUBLISH_WORKFLOW)
 class PublishContentWorkflow:
-    """Check, wait for `publish_at` if given, publish; `progress` answers the §5 shape."""
+    """Check, wait for `publish_at` if given, publish; `progress` answers like a run's."""
 
     def __init__(self) -> None:
         self._inp: PublishContentInput | None = None

@@ -29,6 +29,7 @@ from models.run_schemas import (
     EstimateRequest,
     ManualRunRequest,
     PauseRequest,
+    QueueNo,
     RetryRequest,
     RetryResponse,
     RunCreate,
@@ -164,7 +165,7 @@ async def read_run_progress(
 @router.get("/runs/{run_id}/stages/{stage}/queue", response_model=StageQueuePage)
 def read_stage_queue(
     run_id: RunId,
-    stage: Annotated[int, Path(ge=1, le=7)],
+    stage: Annotated[QueueNo, Path()],
     session: SessionDep,
     account: CurrentAccount,
     page: PageDep,

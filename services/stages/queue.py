@@ -236,12 +236,19 @@ def settle_items(inp: MarkItemsInput) -> SettledItems:
         if row.status == GS.COMPLETED and row.result:
             out.results[row.item_id] = row.result
         if row.status == GS.FAILED:
-            out.errors[row.item_id] = ErrorInfo(
-                error_type=row.error_type or "Error",
-                error_message=(row.error_message or "")[:ERROR_KEPT],
-                retryable=bool(row.retryable),
-            )
+            out.errors[row.item_id] = row_error(row)
     return out
+
+
+def row_error(row: StageItem) -> ErrorInfo:
+    """The error a failed queue item was left with."""
+    retryable = bool(row.retryable)
+    return ErrorInfo(
+        error_type=row.error_type or "Error",
+        error_message=(row.error_message or "")[:ERROR_KEPT],
+        retryable=retryable,
+        action="retry" if retryable else "fix_input",
+    )
 
 
 def _requeue_failed(inp: MarkItemsInput) -> SettledItems:

@@ -28,7 +28,7 @@ from models import AIUsage, StageItem
 from services import credits
 from services.ai.schemas import AIResult
 from services.stages.base import ItemWork, NothingToDo, StageContext
-from services.stages.queue import set_status
+from services.stages.queue import row_error, set_status
 from services.stages.registry import service_for
 
 
@@ -98,12 +98,7 @@ def _settled_outcome(row: StageItem) -> ItemOutcome | None:
             id=row.item_id, status="completed", result=row.result, attempts=row.attempts
         )
     if row.status == GS.FAILED:
-        error = ErrorInfo(
-            error_type=row.error_type or "Error",
-            error_message=row.error_message or "",
-            retryable=False,
-            action="fix_input",
-        )
+        error = row_error(row)
         return ItemOutcome(id=row.item_id, status="failed", error=error, attempts=row.attempts)
     return None
 
