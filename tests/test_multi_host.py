@@ -27,9 +27,9 @@ from models import Content, Image, Site
 from services import runs
 from services.accounts import create_api_key
 from tests.helpers import seed_site, wait_for
+from tests.helpers.runs import settings_for
 from tests.helpers.s3 import S3Server
 from tests.helpers.wordpress import WP, wp_posts_with_marker
-from tests.test_automation_run import settings_for
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENAI_KEY = "sk-igny8-multihost-never-logged-9f8e7d"

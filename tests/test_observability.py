@@ -28,8 +28,8 @@ from services.ai.observed import observed
 from services.ai.openai_provider import OpenAIProvider
 from services.ai.schemas import ClusterBrief
 from services.runs import start_run
-from tests.fake_openai import FakeOpenAI
 from tests.helpers import seed_site
+from tests.helpers.fake_openai import FakeOpenAI
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parents[1]

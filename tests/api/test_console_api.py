@@ -10,7 +10,7 @@ import httpx
 from core.db import session_scope
 from models import AutomationRun, Content, Keyword, StageItem
 from models.base import utcnow
-from tests.api.conftest import Tenant
+from tests.helpers.tenants import Tenant
 
 
 async def test_console_is_served_at_the_root_with_a_strict_policy(api: httpx.AsyncClient) -> None:

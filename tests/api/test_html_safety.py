@@ -27,9 +27,9 @@ from core.html_sanitize import sanitize_html
 from models import Content
 from services import runs
 from services.accounts import create_api_key
-from tests.api.conftest import Tenant
-from tests.fake_openai import FakeOpenAI
 from tests.helpers import seed_site
+from tests.helpers.fake_openai import FakeOpenAI
+from tests.helpers.tenants import Tenant
 from worker import build_worker
 from workflows.wp_sync import WordPressSyncWorkflow
 

@@ -28,7 +28,7 @@ from core.outbound import OutboundPolicy, OutboundRefusedError, ResponseTooLarge
 from integrations.wordpress.client import WordPressClient
 from models import Site
 from services.wp_connection import client_factory
-from tests.api.conftest import Tenant
+from tests.helpers.tenants import Tenant
 
 STAND_IN = "127.0.0.2"  # "public" WordPress of these tests: allow-listed, nothing else is
 Reply = tuple[int, dict[str, str], bytes]

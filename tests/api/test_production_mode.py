@@ -13,7 +13,7 @@ import yaml
 
 from api.main import create_app
 from core.config import ConfigurationError, Settings, log_safety_summary
-from tests.api.conftest import Tenant
+from tests.helpers.tenants import Tenant
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 

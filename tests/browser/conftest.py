@@ -18,9 +18,9 @@ from api.main import create_app
 from core.config import get_settings
 from core.db import session_scope
 from services.accounts import create_account
-from tests.api.live import serve
 from tests.browser.netlink import CuttableLink
 from tests.helpers import ControlledProvider
+from tests.helpers.live import serve
 from worker import build_worker
 
 CHROMIUM = os.environ.get("IGNY8_CHROMIUM", "/usr/bin/chromium")
