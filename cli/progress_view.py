@@ -100,7 +100,13 @@ def render_progress(progress: RunProgress) -> RenderableType:
         (progress.run_id, "bold"),
         "  ",
         (status, f"bold {STATUS_STYLE.get(status, 'white')}"),
-        f"  {progress.percentage:.1f}%  ·  {progress.credits_used:,} credits used",
+        f"  {progress.percentage:.1f}%  ·  {progress.credits_used:,} credits used"
+        + (
+            f" (estimate {progress.credits_estimated:,})"
+            if progress.credits_estimated is not None
+            else ""
+        )
+        + (f"  ·  AI cost ${progress.cost_usd:,.4f}" if progress.cost_usd else ""),
     )
     parts: list[RenderableType] = [header, _StageTable(progress)]
     current = next(
@@ -111,6 +117,9 @@ def render_progress(progress: RunProgress) -> RenderableType:
         parts.append(
             Text(f"Now: {_note(current)}", style="cyan", overflow="ellipsis", no_wrap=True)
         )
+    if progress.status in ("completed", "failed", "cancelled") and progress.summary:
+        style = "green" if progress.status == "completed" and not progress.failed_items else "red"
+        parts.append(Text(progress.summary, style=f"bold {style}"))
     if progress.paused and progress.pause_reason:
         parts.append(Text(f"Paused: {progress.pause_reason}", style="yellow"))
     if progress.error:
