@@ -26,6 +26,7 @@ from core.temporal import connect
 from models import Account, Site
 from models.schemas import MAX_ID, MAX_PAGE
 from services.accounts import authenticate, record_use
+from services.progress_hub import ProgressHub
 from services.sites import get_site
 
 TEMPORAL_CONNECT_TIMEOUT_SECONDS = 5.0
@@ -68,6 +69,18 @@ bearer = HTTPBearer(
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+def get_progress_hub(request: Request, client: TemporalDep) -> ProgressHub:
+    """The app's shared progress readers (one per run, however many people watch it)."""
+    state = request.app.state
+    hub: ProgressHub | None = getattr(state, "progress_hub", None)
+    if hub is None or hub.client is not client:
+        hub = state.progress_hub = ProgressHub(client)
+    return hub
+
+
+ProgressHubDep = Annotated[ProgressHub, Depends(get_progress_hub)]
 
 
 def get_current_account(

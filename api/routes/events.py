@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from api.deps import CurrentAccount, RunId, TemporalDep
-from services.progress_feed import follow_progress, is_finished, load_run
+from api.deps import CurrentAccount, ProgressHubDep, RunId
+from services.progress_feed import is_finished, load_run
 
 router = APIRouter(tags=["runs"])
-# The workflow is queried this often; an item finishing reaches the browser well within 1 s.
-POLL_SECONDS = 0.25
+# One shared reader per run (services/progress_hub.py) queries the workflow every 0.25 s however
+# many people watch, so an item finishing reaches every browser well within 1 s.
 RECONNECT_MS = 1000
 MAX_EVENT_ID = 2**53  # what a browser keeps exactly
 
@@ -37,7 +37,7 @@ async def stream_run_events(
     run_id: RunId,
     request: Request,
     account: CurrentAccount,
-    client: TemporalDep,
+    hub: ProgressHubDep,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
 ) -> EventSourceResponse:
     """Server-sent events with the run's progress (the same JSON as GET /runs/{id}).
@@ -52,7 +52,7 @@ async def stream_run_events(
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         event_id = first_id
-        async for progress in follow_progress(client, run.id, account_id, POLL_SECONDS):
+        async for progress in hub.follow(run):
             if await request.is_disconnected():
                 return
             yield ServerSentEvent(

@@ -11,6 +11,7 @@ from sqlmodel import col
 from api.deps import (
     CurrentAccount,
     PageDep,
+    ProgressHubDep,
     RunId,
     SessionDep,
     SettingsDep,
@@ -41,7 +42,7 @@ from models.schemas import Page
 from services import run_control as control
 from services import runs as svc
 from services.estimates import estimate_run
-from services.progress_feed import load_run, progress_of
+from services.progress_feed import load_run
 from services.stages.registry import service_for
 
 router = APIRouter(tags=["runs"])
@@ -156,10 +157,10 @@ def _manual_selection(
 
 @router.get("/runs/{run_id}", response_model=RunProgress)
 async def read_run_progress(
-    run_id: RunId, account: CurrentAccount, client: TemporalDep
+    run_id: RunId, account: CurrentAccount, hub: ProgressHubDep
 ) -> RunProgress:
     """The run's progress: live while it runs, the final record after it ended."""
-    return await progress_of(client, await _caller_run(account, run_id))
+    return await hub.current(await _caller_run(account, run_id))
 
 
 @router.get("/runs/{run_id}/stages/{stage}/queue", response_model=StageQueuePage)
