@@ -220,7 +220,9 @@ def cancel(run_id: RunArg, as_json: JsonOpt = False) -> None:
 @command
 def retry(
     run_id: RunArg,
-    stage: Annotated[int | None, typer.Option(min=1, max=7, help="Only this stage")] = None,
+    stage: Annotated[
+        int | None, typer.Option(min=1, max=8, help="Only this stage (8: the publish queue)")
+    ] = None,
     item: Annotated[list[int] | None, typer.Option(help="Only this item id (repeatable)")] = None,
     watch: Annotated[bool, typer.Option("--watch", help="Follow the retry live")] = False,
     as_json: JsonOpt = False,

@@ -216,10 +216,21 @@ class AutomationUpdate(RequestBody):
         None, max_length=7, description="Stages a run goes through; empty = all seven"
     )
     batch_sizes: dict[StageKey, Annotated[int, Field(ge=1, le=5000)]] | None = Field(
-        None, max_length=7, description="Items per activity call, by stage"
+        None,
+        max_length=7,
+        description="Items per activity call, by stage: for the stages that work in batches "
+        "(1 cluster_keywords, 3 queue_ideas, 7 review); AI stages make one call per item",
     )
-    concurrency: dict[StageKey, Annotated[int, Field(ge=1, le=50)]] | None = Field(
-        None, max_length=7, description="Batches in flight at once, by stage"
+    concurrency: dict[StageKey, Annotated[int, Field(ge=1, le=1000)]] | None = Field(
+        None,
+        max_length=7,
+        description="By stage: batches in flight at once, or for AI stages (2, 4, 5, 6) AI "
+        "calls in flight for this site's run (default IGNY8_AI_RUN_CONCURRENCY)",
+    )
+    strict_order: bool | None = Field(
+        None,
+        description="true: a stage starts only once the one before it has finished; false "
+        "(the default): each item moves on as soon as its stage is done with it",
     )
     auto_publish: bool | None = None
     publish_status: Literal["draft", "publish"] | None = None
@@ -234,6 +245,7 @@ class AutomationPublic(BaseModel):
     stages: list[int]
     batch_sizes: dict[str, int]
     concurrency: dict[str, int]
+    strict_order: bool = False
     auto_publish: bool
     publish_status: str
     schedule: dict[str, Any] | None = None

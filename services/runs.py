@@ -332,7 +332,9 @@ def queue_page(
     """A page of one stage's queue of a run, read from the database (the full truth)."""
     base = select(StageItem).where(StageItem.run_id == run_id, StageItem.stage == stage)
     if status:
-        base = base.where(StageItem.status == status)
+        # Loaded into the run's window (`queued`) is still waiting, as a person sees it.
+        wanted = (status, "queued") if status == "pending" else (status,)
+        base = base.where(col(StageItem.status).in_(wanted))
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
     rows = session.exec(base.order_by(col(StageItem.id)).offset(offset).limit(limit)).all()
     return StageQueuePage(

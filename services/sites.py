@@ -185,6 +185,8 @@ def update_automation(session: Session, site: Site, body: AutomationUpdate) -> A
         if field in sent:
             values: dict[str, int] = getattr(body, field) or {}
             setattr(config, field, {_stage_key(k): v for k, v in values.items()})
+    if "strict_order" in sent and body.strict_order is not None:
+        config.strict_order = body.strict_order
     if "auto_publish" in sent and body.auto_publish is not None:
         site.auto_publish = body.auto_publish
     if "publish_status" in sent and body.publish_status is not None:
@@ -215,6 +217,7 @@ def automation_public(site: Site, config: AutomationConfig) -> AutomationPublic:
         stages=config.stages,
         batch_sizes=config.batch_sizes,
         concurrency=config.concurrency,
+        strict_order=config.strict_order,
         auto_publish=site.auto_publish,
         publish_status=site.publish_status,
         schedule=schedule,
