@@ -202,8 +202,9 @@ async def resume_run(run_id: RunId, account: CurrentAccount, client: TemporalDep
 
 @router.post("/runs/{run_id}/cancel", response_model=RunProgress)
 async def cancel_run(run_id: RunId, account: CurrentAccount, client: TemporalDep) -> RunProgress:
-    """Cancel the run: work in flight stops and its unfinished queue items become cancelled (the keywords, tasks… stay eligible for the next run). Answers with
-    the progress once the run recorded it (or after 5 s, still winding down)."""
+    """Cancel the run: work in flight stops and its unfinished queue items become cancelled
+    (the keywords, tasks... stay eligible for the next run). Answers with the progress once the
+    run recorded it (or after 5 s, still winding down)."""
     return await control.cancel(client, await _caller_run(account, run_id))
 
 
