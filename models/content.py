@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, datetime_field, json_list_field, text_field
+from models.base import (
+    created_at_field,
+    datetime_field,
+    json_list_field,
+    json_nullable_field,
+    text_field,
+)
 
 
 class Content(SQLModel, table=True):
@@ -30,6 +37,10 @@ class Content(SQLModel, table=True):
     word_count: int = 0
     content_type: str = Field(default="post", max_length=20)
     content_structure: str = Field(default="article", max_length=30)
+    role: str = Field(default="supporting", max_length=20)  # its idea's role in the cluster
+    # The article contract's verdict (contracts.quality.ArticleQuality) when it was drafted;
+    # None for articles imported from WordPress.
+    quality: dict[str, Any] | None = json_nullable_field()
     tags: list[str] = json_list_field()  # suggested tag names
     categories: list[str] = json_list_field()  # suggested category names
     source: str = Field(default="igny8", max_length=20)  # igny8 | wordpress

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from contracts.quality import ArticleQuality
 from contracts.status import EditorialStatus
 from models.schemas import Html, RequestBody, Slug, Str300, Str500, Str5000, Title, UtcDatetime
 
@@ -48,6 +49,7 @@ class IdeaPublic(BaseModel):
     target_word_count: int
     primary_keyword: str
     keywords: list[str]
+    role: str = Field(description="hub | supporting | attribute: the idea's place in its cluster")
     status: str
     provider: str
     created_at: UtcDatetime
@@ -65,6 +67,7 @@ class TaskPublic(BaseModel):
     target_word_count: int
     primary_keyword: str
     keywords: list[str]
+    role: str
     status: str
     created_at: UtcDatetime
 
@@ -84,6 +87,12 @@ class ContentSummary(BaseModel):
     word_count: int
     content_type: str
     content_structure: str
+    role: str = Field(
+        description="hub | supporting | attribute: the article's place in its cluster"
+    )
+    quality: ArticleQuality | None = Field(
+        None, description="The article contract's verdict when drafted (null: imported)"
+    )
     source: str
     status: str
     external_id: int | None
