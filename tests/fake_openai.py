@@ -83,7 +83,7 @@ class FakeOpenAI:
         (seconds=), broken_body. Chat answer faults: malformed_json, truncated (finish_reason
         "length"), schema_miss (a required field gone), drop_item (last list item gone), refusal,
         flaw (edit=: a function that changes the valid answer, e.g. to break the article
-        contract). `schema=` limits a fault to chat requests for that schema (e.g. "ArticleDraft")."""
+        contract). `schema=` limits a fault to chat requests for one schema ("ArticleDraft")."""
         if kind not in CONTENT_FAULTS | HTTP_FAULTS:
             raise ValueError(f"unknown fault {kind!r}")
         if kind in CONTENT_FAULTS:
