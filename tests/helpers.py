@@ -1,26 +1,48 @@
-"""Test helpers: seeding a tenant, controllable AI providers, waiting on runs."""
+"""Test helpers: seeding a tenant, controllable AI providers, waiting on runs, the local
+WordPress (its credentials and setup script) and a worker for the publish workflows."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import importlib.util
+import os
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import func
 from sqlmodel import select
+from temporalio.client import Client
+from temporalio.worker import Worker
 
+from activities.wordpress import WordPressActivities
+from contracts.wordpress import PublishContentInput, PublishResult, publish_workflow_id
 from core.db import session_scope
 from core.errors import ValidationError
-from models import Account, Keyword, Site
+from integrations.wordpress.client import WordPressClient
+from models import Account, Content, Keyword, Site
 from services import credits
 from services.ai.local import LocalProvider
 from services.keyword_rows import normalize_keyword
+from services.wp_connection import client_factory
+from services.wp_markup import post_marker
+from workflows.publish import PublishContentWorkflow
+from workflows.wp_sync import WordPressSyncWorkflow
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_keywords.csv"
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample_keywords.csv"
+WP_DIR = Path(os.environ.get("IGNY8_WP_DIR", REPO / ".data" / "wordpress"))
 
 
 def seed_site(keywords: int = 60, balance: int = 1_000_000, name: str = "Test") -> tuple[int, int]:
@@ -121,3 +143,90 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 60, every: flo
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(every)
+
+
+# --- the local WordPress -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WP:
+    url: str
+    username: str
+    app_password: str
+
+    def client(self, url: str | None = None) -> WordPressClient:
+        return WordPressClient(url or self.url, self.username, self.app_password)
+
+
+def read_wp_credentials() -> WP | None:
+    path = WP_DIR / "credentials.env"
+    if not path.exists():
+        return None
+    env = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    wp = WP(env["WP_URL"], env["WP_USERNAME"], env["WP_APP_PASSWORD"])
+    try:
+        httpx.get(
+            f"{wp.url}/wp-json/wp/v2/users/me", auth=(wp.username, wp.app_password), timeout=10
+        ).raise_for_status()
+    except httpx.HTTPError:
+        return None
+    return wp
+
+
+def wp_setup_script(action: str) -> subprocess.CompletedProcess[str]:
+    script = REPO / "scripts" / "wordpress_setup.sh"
+    return subprocess.run(
+        ["bash", str(script), action, "--dir", str(WP_DIR)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+@asynccontextmanager
+async def wp_worker(client: Client, task_queue: str, timeout: float = 30.0) -> AsyncIterator[None]:
+    acts = WordPressActivities(client_factory(timeout=timeout))
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[PublishContentWorkflow, WordPressSyncWorkflow],
+        activities=acts.all(),
+        activity_executor=ThreadPoolExecutor(8),
+    ):
+        yield
+
+
+async def publish(client: Client, task_queue: str, inp: PublishContentInput) -> PublishResult:
+    return await client.execute_workflow(
+        PublishContentWorkflow.run,
+        inp,
+        id=f"{publish_workflow_id(inp.content_id)}-{uuid.uuid4().hex[:6]}",
+        task_queue=task_queue,
+        execution_timeout=timedelta(minutes=3),
+    )
+
+
+def _load_fault_proxy():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(
+        "wp_fault_proxy", REPO / "scripts" / "wp_fault_proxy.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["wp_fault_proxy"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+FaultProxy = _load_fault_proxy().FaultProxy  # scripts/wp_fault_proxy.py
+
+
+def wp_posts_with_marker(wp: WP, content_id: int) -> list[dict]:
+    with session_scope() as s:
+        marker = post_marker(s.get(Content, content_id))  # type: ignore[arg-type]
+    found = httpx.get(
+        f"{wp.url}/wp-json/wp/v2/posts",
+        auth=(wp.username, wp.app_password),
+        params={"search": marker, "status": "any", "context": "edit"},
+        timeout=30,
+    ).json()
+    return [p for p in found if marker in p["content"]["raw"]]

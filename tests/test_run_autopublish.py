@@ -10,17 +10,17 @@ from contracts.run import RunProgress
 from core.db import session_scope
 from models import Content, Image, Site
 from services import runs
+from tests.helpers import WP, FaultProxy, wp_posts_with_marker
 from tests.helpers import seed_site as seed_keywords_site
 from tests.test_automation_run import settings_for
-from tests.test_wordpress_live import WP, FaultProxy, proxy, wordpress, wp_posts_with_marker  # noqa: F401
 from worker import build_worker
 
 
 async def test_run_with_auto_publish_puts_every_article_on_wordpress_once(
     client: Client,
     task_queue: str,
-    wordpress: WP,  # noqa: F811  (the fixtures imported above)
-    proxy: FaultProxy,  # noqa: F811
+    wordpress: WP,
+    proxy: FaultProxy,
 ) -> None:
     from core.crypto import encrypt
 

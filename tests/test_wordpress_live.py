@@ -7,17 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
-import os
-import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -27,9 +18,7 @@ from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.wordpress import WordPressActivities
 from api.deps import get_temporal
 from api.main import create_app
 from contracts.wordpress import (
@@ -46,107 +35,17 @@ from core.config import get_settings
 from core.crypto import encrypt
 from core.db import session_scope
 from core.temporal import SA_SITE, SA_STATUS
-from integrations.wordpress.client import WordPressClient
 from models import Account, Content, ContentTaxonomy, ContentTaxonomyLink, Image, Site
 from services.accounts import create_account
-from services.wp_connection import check_site_connection, client_factory
+from services.wp_connection import check_site_connection
 from services.wp_markup import post_marker
 from services.wp_sync import SYNC_OVERLAP
 from tests.conftest import temporal_cli_path
+from tests.helpers import WP, FaultProxy, publish, wp_posts_with_marker, wp_worker
 from workflows.publish import PublishContentWorkflow
 from workflows.wp_sync import WordPressSyncWorkflow
 
-REPO = Path(__file__).resolve().parents[1]
-WP_DIR = Path(os.environ.get("IGNY8_WP_DIR", REPO / ".data" / "wordpress"))
 BODY = "<p>Intro.</p><h2>Choosing</h2><p>First part.</p><h2>Caring</h2><p>Second part.</p>"
-
-
-def _load_fault_proxy():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(
-        "wp_fault_proxy", REPO / "scripts" / "wp_fault_proxy.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["wp_fault_proxy"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-FaultProxy = _load_fault_proxy().FaultProxy
-
-
-@dataclass(frozen=True)
-class WP:
-    url: str
-    username: str
-    app_password: str
-
-    def client(self, url: str | None = None) -> WordPressClient:
-        return WordPressClient(url or self.url, self.username, self.app_password)
-
-
-def _read_credentials() -> WP | None:
-    path = WP_DIR / "credentials.env"
-    if not path.exists():
-        return None
-    env = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-    wp = WP(env["WP_URL"], env["WP_USERNAME"], env["WP_APP_PASSWORD"])
-    try:
-        httpx.get(
-            f"{wp.url}/wp-json/wp/v2/users/me", auth=(wp.username, wp.app_password), timeout=10
-        ).raise_for_status()
-    except httpx.HTTPError:
-        return None
-    return wp
-
-
-def _setup_script(action: str) -> subprocess.CompletedProcess[str]:
-    script = REPO / "scripts" / "wordpress_setup.sh"
-    return subprocess.run(
-        ["bash", str(script), action, "--dir", str(WP_DIR)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
-@pytest.fixture(scope="session")
-def wordpress() -> Iterator[WP]:
-    """The local WordPress, installed and started by the setup script when it is not running."""
-    wp = _read_credentials()
-    started_here = False
-    if wp is None:
-        started_here = _setup_script("status").returncode != 0
-        done = _setup_script("start")
-        wp = _read_credentials() if done.returncode == 0 else None
-        if wp is None:
-            why = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            reason = f"WordPress could not be set up (exit {done.returncode}): {' | '.join(why)}"
-            if os.environ.get("CI") == "true":
-                pytest.fail(reason)  # CI must run these tests, not skip them
-            pytest.skip(reason)
-    yield wp
-    # Leave the site as we found it: remove what this session published.
-    with session_scope() as s:
-        posts = [
-            p for p in s.exec(select(Content.external_id).where(Content.source == "igny8")) if p
-        ]
-        media = [m for m in s.exec(select(Image.external_media_id)) if m]
-    with wp.client() as client:
-        for post_id in posts:
-            with contextlib.suppress(Exception):  # best effort
-                client.delete_post(post_id)
-        for media_id in media:
-            with contextlib.suppress(Exception):
-                client.delete_media(media_id)
-    if started_here:
-        _setup_script("stop")  # leave no server behind that this session started
-
-
-@pytest.fixture
-def proxy(wordpress: WP) -> Iterator[FaultProxy]:
-    with FaultProxy(wordpress.url) as p:
-        yield p
 
 
 def seed_site(wp: WP, url: str | None = None) -> tuple[int, int]:
@@ -211,41 +110,6 @@ def seed_content(account_id: int, site_id: int, in_article: int = 2, **fields: o
 def row(model: type, id_: int):  # type: ignore[no-untyped-def]
     with session_scope() as s:
         return s.get(model, id_)
-
-
-@asynccontextmanager
-async def wp_worker(client: Client, task_queue: str, timeout: float = 30.0) -> AsyncIterator[None]:
-    acts = WordPressActivities(client_factory(timeout=timeout))
-    async with Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[PublishContentWorkflow, WordPressSyncWorkflow],
-        activities=acts.all(),
-        activity_executor=ThreadPoolExecutor(8),
-    ):
-        yield
-
-
-async def publish(client: Client, task_queue: str, inp: PublishContentInput) -> PublishResult:
-    return await client.execute_workflow(
-        PublishContentWorkflow.run,
-        inp,
-        id=f"{publish_workflow_id(inp.content_id)}-{uuid.uuid4().hex[:6]}",
-        task_queue=task_queue,
-        execution_timeout=timedelta(minutes=3),
-    )
-
-
-def wp_posts_with_marker(wp: WP, content_id: int) -> list[dict]:
-    with session_scope() as s:
-        marker = post_marker(s.get(Content, content_id))  # type: ignore[arg-type]
-    found = httpx.get(
-        f"{wp.url}/wp-json/wp/v2/posts",
-        auth=(wp.username, wp.app_password),
-        params={"search": marker, "status": "any", "context": "edit"},
-        timeout=30,
-    ).json()
-    return [p for p in found if marker in p["content"]["raw"]]
 
 
 def test_connection_test_reports_the_user_and_capabilities(wordpress: WP) -> None:
