@@ -205,25 +205,26 @@ class OpenAIProvider:
         quality = check_article(answer.value, brief, brief.site)
         if quality.passed:
             return AIResult(value=answer.value, usage=self._chat_usage(answer))
-        first = answer
-        messages = [
-            *messages,
-            {"role": "assistant", "content": answer.value.model_dump_json()},
-            {"role": "user", "content": CONTRACT_REPAIR.format(violations=_bullets(quality))},
-        ]
-        answer = self.gateway.structured(self.model_chat, messages, ArticleDraft)
-        answer.tokens_in += first.tokens_in
-        answer.tokens_out += first.tokens_out
-        usage = self._chat_usage(answer)
+        repair = contract_repair(messages, answer.value, quality)
+        second = self.gateway.structured(self.model_chat, repair, ArticleDraft)
+        return self._repaired(brief, answer, second)
+
+    def _repaired(
+        self, brief: ArticleBrief, first: Structured[ArticleDraft], second: Structured[ArticleDraft]
+    ) -> AIResult[ArticleDraft]:
+        """The repaired article, with both calls' usage, or the typed error it still earns."""
+        second.tokens_in += first.tokens_in
+        second.tokens_out += first.tokens_out
+        usage = self._chat_usage(second)
         usage.repair_rounds = 1
-        quality = check_article(answer.value, brief, brief.site)
+        quality = check_article(second.value, brief, brief.site)
         if not quality.passed:
             raise ValidationError(
                 "The article still broke the article contract after one repair round: "
                 + quality.violation_text(),
                 details={"quality": quality.model_dump(mode="json"), **usage.model_dump()},
             )
-        return AIResult(value=answer.value, usage=usage)
+        return AIResult(value=second.value, usage=usage)
 
     def generate_image_prompts(self, brief: ImagePromptBrief) -> AIResult[ImagePromptSet]:
         """A featured prompt and at most `max_in_article` in-article prompts."""
@@ -269,8 +270,16 @@ def _one_hub(answer: IdeaSet) -> None:
         raise ValueError(f'exactly one idea must have the role "hub" (the answer had {hubs})')
 
 
-def _bullets(quality: ArticleQuality) -> str:
-    return "\n".join(f"- {r.rule}: {r.reason}" for r in quality.violations)
+def contract_repair(
+    messages: list[dict[str, str]], draft: ArticleDraft, quality: ArticleQuality
+) -> list[dict[str, str]]:
+    """The conversation with the flawed article and its violations appended."""
+    violations = "\n".join(f"- {r.rule}: {r.reason}" for r in quality.violations)
+    return [
+        *messages,
+        {"role": "assistant", "content": draft.model_dump_json()},
+        {"role": "user", "content": CONTRACT_REPAIR.format(violations=violations)},
+    ]
 
 
 def image_size(model: str, width: int, height: int) -> tuple[int, int]:
