@@ -47,8 +47,10 @@ def done_message(stage: int, result: dict[str, int]) -> str:
             return f"{plural(r('tasks', 0), 'idea')} queued as writer tasks"
         case Stage.GENERATE_CONTENT:
             if r("articles", 0) == 1:
-                return f"{r('words', 0):,}-word article drafted"
-            return f"{plural(r('articles', 0), 'article')} drafted ({r('words', 0):,} words)"
+                drafted = f"{r('words', 0):,}-word article drafted"
+            else:
+                drafted = f"{plural(r('articles', 0), 'article')} drafted ({r('words', 0):,} words)"
+            return drafted + _contract(r("contract_passed", 0), r("contract_repaired", 0))
         case Stage.GENERATE_IMAGE_PROMPTS:
             return (
                 f"{r('featured', 0):,} featured + {r('in_article', 0):,} "
@@ -67,6 +69,15 @@ def done_message(stage: int, result: dict[str, int]) -> str:
             if r("publish_failed"):
                 parts.append(f"{r('publish_failed', 0):,} failed to publish")
             return "; ".join(parts) or "No articles reviewed"
+
+
+def _contract(passed: int, repaired: int) -> str:
+    """How many drafts passed the article contract (every saved one did; failures are failed
+    items), and how many needed the writer's repair round."""
+    if not passed:
+        return ""
+    after = f" ({repaired:,} after a repair round)" if repaired else ""
+    return f", {passed:,} passed the article contract{after}"
 
 
 def failed_suffix(failed: int) -> str:

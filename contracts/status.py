@@ -109,3 +109,12 @@ class PublishStatus(StrEnum):
     DRAFT = "draft"
     PUBLISH = "publish"
     FUTURE = "future"
+
+
+class IdeaRole(StrEnum):
+    """An article's place in its cluster: the hub links to every other article of the cluster,
+    and each of them links back to the hub."""
+
+    HUB = "hub"  # the cluster's pillar article: the broad topic
+    SUPPORTING = "supporting"  # one angle or sub-question of the topic
+    ATTRIBUTE = "attribute"  # one attribute or variant of the topic ("waterproof", "for women")

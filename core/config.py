@@ -118,6 +118,13 @@ class Settings(BaseSettings):
     # Credits per item, by stage name, overriding contracts.stages defaults, e.g.
     # IGNY8_CREDIT_COSTS='{"generate_content": 40}'.
     credit_costs: dict[str, int] = Field(default_factory=dict, alias="IGNY8_CREDIT_COSTS")
+    # Known sources an article may link to besides its own site (subdomains included), e.g.
+    # IGNY8_LINK_SOURCE_DOMAINS='["wikipedia.org", "nih.gov"]'; any other link fails the article
+    # contract.
+    link_source_domains: list[str] = Field(
+        default_factory=lambda: ["wikipedia.org", "who.int", "nih.gov", "cdc.gov"],
+        alias="IGNY8_LINK_SOURCE_DOMAINS",
+    )
 
     # --- Production shape: Temporal beyond localhost, processes, start-up ---
     # mTLS to a self-hosted cluster: PEM file paths. The CA is needed when the server's

@@ -37,6 +37,10 @@ class Content(SQLModel, table=True):
     word_count: int = 0
     content_type: str = Field(default="post", max_length=20)
     content_structure: str = Field(default="article", max_length=30)
+    role: str = Field(default="supporting", max_length=20)  # its idea's role in the cluster
+    # The article contract's verdict (contracts.quality.ArticleQuality) when it was drafted;
+    # None for articles imported from WordPress.
+    quality: dict[str, Any] | None = json_nullable_field()
     tags: list[str] = json_list_field()  # suggested tag names
     categories: list[str] = json_list_field()  # suggested category names
     source: str = Field(default="igny8", max_length=20)  # igny8 | wordpress

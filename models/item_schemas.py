@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from contracts.quality import ArticleQuality
 from contracts.status import EditorialStatus
 from contracts.wordpress import WordPressVersion, WpConflict
 from core.html_sanitize import ALLOWED_DESCRIPTION
@@ -62,6 +63,7 @@ class IdeaPublic(BaseModel):
     target_word_count: int
     primary_keyword: str
     keywords: list[str]
+    role: str = Field(description="hub | supporting | attribute: the idea's place in its cluster")
     status: str
     provider: str
     created_at: UtcDatetime
@@ -79,6 +81,7 @@ class TaskPublic(BaseModel):
     target_word_count: int
     primary_keyword: str
     keywords: list[str]
+    role: str
     status: str
     created_at: UtcDatetime
 
@@ -98,6 +101,12 @@ class ContentSummary(BaseModel):
     word_count: int
     content_type: str
     content_structure: str
+    role: str = Field(
+        description="hub | supporting | attribute: the article's place in its cluster"
+    )
+    quality: ArticleQuality | None = Field(
+        None, description="The article contract's verdict when drafted (null: imported)"
+    )
     source: str
     status: str
     external_id: int | None

@@ -67,6 +67,8 @@ class ContentIdea(SQLModel, table=True):
     target_word_count: int = 1200
     primary_keyword: str = Field(default="", max_length=300)
     keywords: list[str] = json_list_field()
+    # hub | supporting | attribute (contracts.status.IdeaRole): decides the internal links.
+    role: str = Field(default="supporting", max_length=20)
     status: str = Field(default="new", max_length=20, index=True)  # new | queued | completed
     provider: str = Field(default="local", max_length=40)
     model: str = Field(default="", max_length=100)
@@ -88,5 +90,6 @@ class Task(SQLModel, table=True):
     target_word_count: int = 1200
     primary_keyword: str = Field(default="", max_length=300)
     keywords: list[str] = json_list_field()
+    role: str = Field(default="supporting", max_length=20)  # the idea's role
     status: str = Field(default="queued", max_length=20, index=True)  # queued | completed
     created_at: datetime = created_at_field()

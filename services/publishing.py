@@ -24,6 +24,7 @@ from integrations.wordpress.errors import WordPressNotFoundError, WordPressRejec
 from models import Content, ContentTaxonomy, ContentTaxonomyLink, Image, Site
 from models.base import utcnow
 from services import wp_changes, wp_guard, wp_markup, wp_media
+from services.link_resolution import resolve_internal_links
 from services.wp_connection import ClientFactory, client_factory, load_site
 from services.wp_media import Heartbeat
 
@@ -181,6 +182,8 @@ def publish_content(
                 .order_by(col(Image.kind), col(Image.position))
             ).all()
         )
+        # Links to sibling articles point at their WordPress URLs (those not live yet: text only).
+        body = resolve_internal_links(session, site_id, content.content_html)
     # From here on the rows are detached copies: every HTTP call happens outside a database
     # transaction, and each result is written in a short one of its own.
     wp_status = status or site.publish_status or PublishStatus.DRAFT
@@ -198,7 +201,7 @@ def publish_content(
         marker = wp_markup.post_marker(content)
         data = wp_markup.post_payload(
             content,
-            wp_markup.build_post_html(content.content_html, in_article, marker),
+            wp_markup.build_post_html(body, in_article, marker),
             status=wp_status,
             featured_media=featured,
             categories=terms["category"],

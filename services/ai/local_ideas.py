@@ -11,7 +11,8 @@ import math
 
 from services.ai.local_outline import build_outline, comparison_sides, topic_of
 from services.ai.local_style import is_question, stable_index, title_case
-from services.ai.schemas import ClusterBrief, IdeaDraft, IdeaSet, OutlineSection
+from services.ai.schemas import ClusterBrief, IdeaDraft, IdeaSet, OutlineSection, Role
+from services.article_contract import contains_phrase
 from services.keyword_terms import segments
 
 ROTATION = ("guide", "listicle", "how_to", "comparison", "review", "article")
@@ -30,6 +31,15 @@ LABELS = {
     "comparison": "A side-by-side comparison",
     "review": "A review",
     "article": "An explainer",
+}
+# Title endings after the keyword itself, when no title of the structure contains the keyword.
+FALLBACK_TITLES = {
+    "guide": "The Complete Guide",
+    "listicle": "What to Look For",
+    "how_to": "How to Do It Right",
+    "comparison": "How the Options Compare",
+    "review": "Features, Pros and Cons",
+    "article": "What to Know and Why It Matters",
 }
 MIN_IDEAS, MAX_IDEAS = 3, 7
 KEYWORDS_PER_IDEA = 4  # a cluster gets about one idea per this many keywords
@@ -62,7 +72,8 @@ def build_ideas(cluster: ClusterBrief) -> IdeaSet:
     covered = _distribute(keywords, [p for p, _ in plans])
     ideas: list[IdeaDraft] = []
     titles: set[str] = set()
-    for (primary, structure), kws in zip(plans, covered, strict=True):
+    hub = plans[0][0]  # the most important keyword: the cluster's broad topic
+    for n, ((primary, structure), kws) in enumerate(zip(plans, covered, strict=True)):
         others = [k for k in kws if k != primary]
         outline = build_outline(structure, primary, others, keywords, cluster.name)
         title = _title(structure, primary, outline, keywords, cluster.name, titles)
@@ -70,6 +81,7 @@ def build_ideas(cluster: ClusterBrief) -> IdeaSet:
         ideas.append(
             IdeaDraft(
                 title=title,
+                role=_role(n, primary, hub),
                 description=_description(structure, primary, others),
                 outline=outline,
                 primary_keyword=primary,
@@ -80,6 +92,18 @@ def build_ideas(cluster: ClusterBrief) -> IdeaSet:
             )
         )
     return IdeaSet(ideas=ideas)
+
+
+def _role(index: int, primary: str, hub: str) -> Role:
+    """The first idea is the cluster's hub; an idea whose keyword is the hub's keyword with
+    more words ("waterproof trail shoes" under "trail shoes") covers an attribute of it; the
+    others support the hub."""
+    if index == 0:
+        return "hub"
+    words, hub_words = primary.casefold().split(), hub.casefold().split()
+    if not is_question(primary) and len(words) > len(hub_words) and set(hub_words) <= set(words):
+        return "attribute"
+    return "supporting"
 
 
 def _unique(keywords: list[str]) -> list[str]:
@@ -223,6 +247,10 @@ def _title(
             f"Understanding {subject}",
             f"{subject}: Key Facts and Practical Advice",
         ]
+    # The article contract wants the primary keyword in the title, as searched.
+    options = [o for o in options if contains_phrase(o, primary)] or [
+        f"{subject}: {FALLBACK_TITLES[structure]}"
+    ]
     start = stable_index(primary + structure, len(options))
     for i in range(len(options)):
         title = options[(start + i) % len(options)][:300]

@@ -41,9 +41,10 @@ class Slot:
 class Block:
     """A heading, or the running text (and list) that follows it."""
 
-    tag: str  # "h2" | "h3" | "text"
-    text: str = ""
+    tag: str  # "h2" | "h3" | "text" | "links"
+    text: str = ""  # a heading, or the lead-in sentence of the links
     slot: Slot | None = None
+    links: list[tuple[str, str]] = field(default_factory=list)  # (href, anchor text)
 
 
 def render(blocks: list[Block]) -> str:
@@ -52,6 +53,9 @@ def render(blocks: list[Block]) -> str:
     for block in blocks:
         if block.tag in {"h2", "h3"}:
             out.append(f"<{block.tag}>{_esc(block.text)}</{block.tag}>")
+            continue
+        if block.tag == "links":
+            out.append(_links_html(block))
             continue
         slot = block.slot
         assert slot is not None
@@ -77,6 +81,19 @@ def render(blocks: list[Block]) -> str:
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def _links_html(block: Block) -> str:
+    """One link inline after its lead-in; several as a list under it."""
+    anchors = [f'<a href="{html.escape(h)}">{_esc(t)}</a>' for h, t in block.links]
+    if len(anchors) == 1:
+        return f"<p>{_esc(block.text)} {anchors[0]}.</p>"
+    return f"<p>{_esc(block.text)}</p>\n<ul>" + "".join(f"<li>{a}</li>" for a in anchors) + "</ul>"
+
+
+def links_word_count(block: Block) -> int:
+    """Visible words a links block adds."""
+    return count_words(block.text) + sum(count_words(t) for _, t in block.links)
 
 
 def section_kind(heading: str) -> str:

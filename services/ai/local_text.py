@@ -13,8 +13,22 @@ import re
 from collections.abc import Iterable, Sequence
 
 from services.ai import local_phrases as P
-from services.ai.local_markup import Block, Slot, count_words, list_kind, render, section_kind
+from services.ai.local_markup import (
+    Block,
+    Slot,
+    count_words,
+    links_word_count,
+    list_kind,
+    render,
+    section_kind,
+)
 from services.ai.local_outline import build_outline
+from services.ai.local_seo import (
+    links_block,
+    meta_description,
+    naming_sentence,
+    title_with_keyword,
+)
 from services.ai.local_style import (
     heading_for,
     is_question,
@@ -24,6 +38,7 @@ from services.ai.local_style import (
     title_case,
 )
 from services.ai.schemas import ArticleBrief, ArticleDraft
+from services.article_contract import contains_phrase
 from services.keyword_terms import core_phrase, word_set
 
 OVERSHOOT = 0.10  # the count may end this far above the target, never below it
@@ -69,8 +84,9 @@ class _Writer:
 
     def __init__(self, brief: ArticleBrief) -> None:
         self.brief = brief
-        self.title = brief.title.strip() or title_case(brief.primary_keyword)
-        self.primary = " ".join(brief.primary_keyword.split()) or core_phrase(self.title)
+        title = brief.title.strip() or title_case(brief.primary_keyword)
+        self.primary = " ".join(brief.primary_keyword.split()) or core_phrase(title)
+        self.title = title_with_keyword(title, self.primary)
         self.keywords = _unique(
             k for k in brief.keywords if k.strip().casefold() != self.primary.casefold()
         )
@@ -233,6 +249,16 @@ def write_article(brief: ArticleBrief) -> ArticleDraft:
         for i in range(max(1, len(slot.keywords))):
             writer.add(slot, writer.sentence(slot, i))
     writer.add(closing, writer.fill(writer.cycle("closing", P.CLOSING).next(), writer.primary))
+    # The contract wants the keyword as searched in the first paragraph: name it if the
+    # opening sentences only used its bare subject.
+    if not contains_phrase(" ".join(intro.sentences), writer.primary):
+        naming = naming_sentence(writer.primary, writer.rng)
+        intro.sentences.insert(1, naming)
+        writer.words += count_words(naming)
+    links = links_block(brief.links_to, writer.rng)
+    if links is not None:
+        blocks.insert(len(blocks) - 1, links)  # before the closing paragraph
+        writer.words += links_word_count(links)
 
     _reach_target(writer, body, intro, max(1, brief.target_word_count))
     content_html = render(blocks)
@@ -241,7 +267,7 @@ def write_article(brief: ArticleBrief) -> ArticleDraft:
         content_html=content_html,
         excerpt=shorten(" ".join(intro.sentences[:2]), 300, "…"),
         meta_title=_meta_title(writer.title),
-        meta_description=shorten(" ".join(intro.sentences[:2]), 160, "…"),
+        meta_description=meta_description(writer.primary, intro.sentences[:4]),
         primary_keyword=writer.primary,
         secondary_keywords=writer.keywords,
         tags=[t[:60] for t in _unique([writer.primary, *writer.keywords])][:8],

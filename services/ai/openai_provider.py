@@ -15,8 +15,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, Field
 
+from contracts.quality import ArticleQuality
 from core.config import Settings
-from core.errors import AIOutputError
+from core.errors import AIOutputError, ValidationError
 from services.ai import prompts as P
 from services.ai.call_retry import with_retries
 from services.ai.openai_client import OpenAIGateway, Structured, make_client
@@ -35,10 +36,17 @@ from services.ai.schemas import (
     KeywordInput,
     Usage,
 )
+from services.article_contract import check_article
 from services.clustering import cluster_vectors
 
 T = TypeVar("T")
 
+# Sent back after an article that breaks the article contract: the model gets one more try.
+CONTRACT_REPAIR = (
+    "Your article breaks these rules of the brief:\n{violations}\n"
+    "Answer again with the complete corrected JSON object: keep what was right, fix every one of "
+    "these, and follow all the instructions above."
+)
 EMBEDDING_BATCH = 512  # inputs per embeddings call (the API takes up to 2048)
 CLUSTERS_PER_NAMING_CALL = 20
 KEYWORDS_SHOWN_PER_CLUSTER = 30  # the most searched; enough to name a cluster, bounded prompt
@@ -230,6 +238,23 @@ class OpenAIProvider:
     def generate_article(self, brief: ArticleBrief) -> AIResult[ArticleDraft]:
         return self._sync(lambda: self.agenerate_article(brief))
 
+    def _repaired(
+        self, brief: ArticleBrief, first: Structured[ArticleDraft], second: Structured[ArticleDraft]
+    ) -> AIResult[ArticleDraft]:
+        """The repaired article, with both calls' usage, or the typed error it still earns."""
+        second.tokens_in += first.tokens_in
+        second.tokens_out += first.tokens_out
+        usage = self._chat_usage(second)
+        usage.repair_rounds = 1
+        quality = check_article(second.value, brief, brief.site)
+        if not quality.passed:
+            raise ValidationError(
+                "The article still broke the article contract after one repair round: "
+                + quality.violation_text(),
+                details={"quality": quality.model_dump(mode="json"), **usage.model_dump()},
+            )
+        return AIResult(value=second.value, usage=usage)
+
     def generate_image_prompts(self, brief: ImagePromptBrief) -> AIResult[ImagePromptSet]:
         return self._sync(lambda: self.agenerate_image_prompts(brief))
 
@@ -237,16 +262,22 @@ class OpenAIProvider:
         return self._sync(lambda: self.agenerate_image(prompt, width, height))
 
     async def agenerate_ideas(self, cluster: ClusterBrief) -> AIResult[IdeaSet]:
-        """3-7 content ideas with outlines for one cluster."""
+        """3-7 content ideas with outlines for one cluster: one hub, the others supporting it."""
         messages = self.prompts[P.IDEAS].messages(P.ideas_values(cluster))
-        answer = await self.gateway.structured(self.model_chat, messages, IdeaSet)
+        answer = await self.gateway.structured(self.model_chat, messages, IdeaSet, _one_hub)
         return AIResult(value=answer.value, usage=self._chat_usage(answer))
 
     async def agenerate_article(self, brief: ArticleBrief) -> AIResult[ArticleDraft]:
-        """The article for the brief; the outline, keywords, type and length reach the prompt."""
+        """The article for the brief, held to the article contract: a first answer that breaks
+        it gets one repair round with the violations; still broken is a ValidationError."""
         messages = self.prompts[P.ARTICLE].messages(P.article_values(brief))
         answer = await self.gateway.structured(self.model_chat, messages, ArticleDraft)
-        return AIResult(value=answer.value, usage=self._chat_usage(answer))
+        quality = check_article(answer.value, brief, brief.site)
+        if quality.passed:
+            return AIResult(value=answer.value, usage=self._chat_usage(answer))
+        repair = contract_repair(messages, answer.value, quality)
+        second = await self.gateway.structured(self.model_chat, repair, ArticleDraft)
+        return self._repaired(brief, answer, second)
 
     async def agenerate_image_prompts(self, brief: ImagePromptBrief) -> AIResult[ImagePromptSet]:
         """A featured prompt and at most `max_in_article` in-article prompts."""
@@ -285,6 +316,25 @@ class OpenAIProvider:
             cost_usd=self.prices.image_cost(model, tokens_in, tokens_out, images=1),
         )
         return AIResult(value=GeneratedImage(png=png, width=real_w, height=real_h), usage=usage)
+
+
+def _one_hub(answer: IdeaSet) -> None:
+    """The ideas check: exactly one hub per cluster (the internal links hang on it)."""
+    hubs = sum(1 for idea in answer.ideas if idea.role == "hub")
+    if hubs != 1:
+        raise ValueError(f'exactly one idea must have the role "hub" (the answer had {hubs})')
+
+
+def contract_repair(
+    messages: list[dict[str, str]], draft: ArticleDraft, quality: ArticleQuality
+) -> list[dict[str, str]]:
+    """The conversation with the flawed article and its violations appended."""
+    violations = "\n".join(f"- {r.rule}: {r.reason}" for r in quality.violations)
+    return [
+        *messages,
+        {"role": "assistant", "content": draft.model_dump_json()},
+        {"role": "user", "content": CONTRACT_REPAIR.format(violations=violations)},
+    ]
 
 
 def image_size(model: str, width: int, height: int) -> tuple[int, int]:

@@ -35,6 +35,9 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
         "content_structure",
         "target_word_count",
         "site_name",
+        "role",
+        "internal_links",
+        "link_policy",
     ),  # fmt: skip
     IMAGE_PROMPTS: ("title", "primary_keyword", "section_headings", "max_in_article"),
 }
@@ -49,6 +52,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "content_type",
         "content_structure",
         "target_word_count",
+        "internal_links",
+        "link_policy",
     ),  # fmt: skip
     IMAGE_PROMPTS: ("title", "section_headings", "max_in_article"),
 }
@@ -75,9 +80,16 @@ class PromptTemplate(BaseModel):
         used = set(_PLACEHOLDER.findall(self.user))
         missing = [n for n in REQUIRED[self.function] if n not in used and n in values]
         if missing:
-            extra = [f"{n.replace('_', ' ').capitalize()}: {values[n]}" for n in missing]
+            # A multi-line value (the outline, the links) starts on a line of its own.
+            extra = [
+                f"{n.replace('_', ' ').capitalize()}:{_spaced(str(values[n]))}" for n in missing
+            ]
             user += "\n\n" + "\n".join(extra)
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+
+
+def _spaced(value: str) -> str:
+    return f"\n{value}" if "\n" in value else f" {value}"
 
 
 DEFAULT_PROMPTS: dict[str, PromptTemplate] = {
@@ -101,7 +113,8 @@ Clusters to name:
     IDEAS: PromptTemplate(
         function=IDEAS,
         system="You are a senior SEO content strategist: you plan articles that help readers.",
-        user="""Plan 3 to 7 distinct content ideas for this keyword cluster.
+        user="""Plan 3 to 7 distinct content ideas for this keyword cluster: its hub article and \
+the articles that support it.
 
 Site: {site_name}
 Cluster: {cluster_name}
@@ -109,11 +122,18 @@ Description: {cluster_description}
 Search intent: {intent}
 Keywords (most searched first): {keywords}
 
-For each idea give: a compelling title; a one or two sentence description; an outline of 3-8 \
-H2 sections, each with 0-4 H3 subheadings; the primary keyword (one of the cluster's keywords); \
-the other cluster keywords it covers; content_type (post, page, product or service); \
-content_structure (article, listicle, guide, comparison, review or how_to); and a target word \
-count between 800 and 3000. Each idea takes a different angle or primary keyword.""",
+Exactly one idea has the role "hub": the cluster's pillar article on the broad topic, with its \
+most searched keyword as primary keyword. Every other idea has the role "supporting" (one angle, \
+question or comparison within the topic) or "attribute" (one attribute or variant of the topic, \
+e.g. a material, an audience, a price range). The hub will link to every other article and each \
+of them back to the hub, so together they cover the cluster without repeating each other.
+
+For each idea give: its role; a compelling title that contains its primary keyword; a one or \
+two sentence description; an outline of 3-8 H2 sections, each with 0-4 H3 subheadings; the \
+primary keyword (one of the cluster's keywords); the other cluster keywords it covers; \
+content_type (post, page, product or service); content_structure (article, listicle, guide, \
+comparison, review or how_to); and a target word count between 800 and 3000. Each idea takes a \
+different angle or primary keyword.""",
     ),
     ARTICLE: PromptTemplate(
         function=ARTICLE,
@@ -124,18 +144,29 @@ Title: {title}
 Summary: {description}
 Content type: {content_type}
 Structure: {content_structure}
+Role in its topic cluster: {role}
 Primary keyword: {primary_keyword}
 Secondary keywords: {keywords}
 Target length: {target_word_count} words
 
-Follow this outline in order: one <h2> per section and one <h3> per subheading.
+Follow this outline in order: one <h2> per section and one <h3> per subheading, with the \
+headings' exact wording.
 {outline}
 
-content_html is body markup only (<h2>, <h3>, <p>, <ul>, <ol>, <li>, <strong>, <em>, <table>): \
-no <html>, <body> or <h1>. Reach the target length within 10%. Use the primary keyword in the \
-first paragraph and in one heading, and the secondary keywords where they fit naturally. Also \
-give an excerpt (1-2 sentences), a meta title (under 60 characters), a meta description (under \
-160 characters), the primary and secondary keywords, 3-8 tags and 1-3 categories.""",
+Link to each of these articles of the same cluster once, where it fits the text, with an <a> \
+whose href is exactly the one given (it becomes the article's address when published):
+{internal_links}
+
+{link_policy}
+
+content_html is well-formed body markup only (<h2>, <h3>, <p>, <ul>, <ol>, <li>, <strong>, <em>, \
+<a>, <table>), every element closed: no <html>, <body>, <h1>, <script>, <iframe>, <style> or \
+event attributes. Reach the target length within 10%. Keep the title, and make sure it contains \
+the primary keyword exactly as written. Use the primary keyword exactly as written in the first \
+paragraph (a <p>) and in one heading, and the secondary keywords where they fit naturally. Also \
+give an excerpt (1-2 sentences), a meta title of at most 60 characters, a meta description of \
+120 to 160 characters that contains the primary keyword, the primary and secondary keywords, \
+3-8 tags and 1-3 categories.""",
     ),
     IMAGE_PROMPTS: PromptTemplate(
         function=IMAGE_PROMPTS,
@@ -196,7 +227,24 @@ def article_values(brief: ArticleBrief) -> dict[str, object]:
         "content_structure": brief.content_structure,
         "target_word_count": brief.target_word_count,
         "site_name": brief.site_name or "the site",
+        "role": brief.role,
+        "internal_links": internal_links_text(brief),
+        "link_policy": link_policy_text(brief),
     }
+
+
+def internal_links_text(brief: ArticleBrief) -> str:
+    """The sibling articles to link to, one a line, with the exact href to use."""
+    lines = [f'- "{t.title}" ({t.role} article): href="{t.href}"' for t in brief.links_to]
+    return "\n".join(lines) or "(none: this article has no sibling to link to)"
+
+
+def link_policy_text(brief: ArticleBrief) -> str:
+    """Which other links the article may have: the site's own pages and known sources only."""
+    allowed = [*brief.site.own_domains, *brief.site.source_domains]
+    if not allowed:
+        return "Other links: none."
+    return f"Other links: only to pages on {', '.join(allowed)}. No other external links."
 
 
 def image_prompt_values(brief: ImagePromptBrief) -> dict[str, object]:

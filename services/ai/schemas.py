@@ -3,7 +3,7 @@ the openai provider sends the output models as strict JSON schemas."""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -18,6 +18,7 @@ class Usage(BaseModel):
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
+    repair_rounds: int = 0  # article-contract repair rounds the answer needed
 
 
 class AIResult(BaseModel, Generic[T]):
@@ -69,8 +70,12 @@ class OutlineSection(BaseModel):
     subheadings: list[str] = Field(default_factory=list)  # its H3s
 
 
+Role = Literal["hub", "supporting", "attribute"]  # contracts.status.IdeaRole
+
+
 class IdeaDraft(BaseModel):
     title: str = Field(min_length=1, max_length=300)
+    role: Role  # one hub per cluster; the others support it or cover one attribute
     description: str
     outline: list[OutlineSection] = Field(min_length=2)
     primary_keyword: str
@@ -87,6 +92,23 @@ class IdeaSet(BaseModel):
 # --- stage 4: articles --------------------------------------------------------------------------
 
 
+class LinkTarget(BaseModel):
+    """An article of the same cluster this one must link to, by its placeholder href."""
+
+    idea_id: int
+    title: str
+    slug: str
+    role: Role
+    href: str  # services.internal_links.placeholder_href(idea_id)
+
+
+class SiteLinks(BaseModel):
+    """Where an article may link: the site's own hosts and the known source domains."""
+
+    own_domains: list[str] = Field(default_factory=list)
+    source_domains: list[str] = Field(default_factory=list)
+
+
 class ArticleBrief(BaseModel):
     title: str
     description: str
@@ -97,6 +119,9 @@ class ArticleBrief(BaseModel):
     content_structure: str
     target_word_count: int
     site_name: str = ""
+    role: Role = "supporting"
+    links_to: list[LinkTarget] = Field(default_factory=list)
+    site: SiteLinks = Field(default_factory=SiteLinks)
 
 
 class ArticleDraft(BaseModel):

@@ -216,6 +216,7 @@ class GenerateIdeas(StageService):
                     target_word_count=idea.target_word_count,
                     primary_keyword=idea.primary_keyword,
                     keywords=idea.covered_keywords,
+                    role=idea.role,
                     provider=result.usage.provider,
                     model=result.usage.model,
                 )
@@ -260,6 +261,7 @@ class QueueIdeas(StageService):
                 target_word_count=idea.target_word_count,
                 primary_keyword=idea.primary_keyword,
                 keywords=idea.keywords,
+                role=idea.role,
                 status=TaskStatus.QUEUED,
             )
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 from typing import Any
 
@@ -12,11 +11,14 @@ from sqlmodel import Session, col, select
 from contracts.stages import MAX_IN_ARTICLE_IMAGES, Stage
 from contracts.status import ContentSource, EditorialStatus, IdeaStatus, ImageKind, TaskStatus
 from contracts.wordpress import PUBLISH_STAGE
+from core.errors import ValidationError
 from core.html_sanitize import sanitize_html
 from integrations.storage import image_key, storage_for
 from models import Content, ContentIdea, Image, Site, StageItem, Task
 from services.ai.local_markup import visible_word_count
-from services.ai.schemas import AIResult, ArticleBrief, ImagePromptBrief, OutlineSection
+from services.ai.schemas import AIResult, ImagePromptBrief
+from services.article_contract import check_article
+from services.stages.article_brief import article_brief, slugify
 from services.stages.base import ItemWork, NothingToDo, StageContext, StageService
 
 FEATURED_SIZE = (1200, 675)
@@ -56,10 +58,6 @@ def html_h2_headings(html: str) -> list[str]:
     return [h.strip() for h in collector.h2 if h.strip()]
 
 
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:200]
-
-
 class GenerateContent(StageService):
     """Stage 4: one article per queued task, following the idea's outline."""
 
@@ -88,17 +86,7 @@ class GenerateContent(StageService):
         site = session.get(Site, ctx.site_id)
         return ItemWork(
             name=task.title,
-            brief=ArticleBrief(
-                title=task.title,
-                description=task.description,
-                outline=[OutlineSection.model_validate(s) for s in task.outline],
-                primary_keyword=task.primary_keyword,
-                keywords=task.keywords,
-                content_type=task.content_type,
-                content_structure=task.content_structure,
-                target_word_count=task.target_word_count,
-                site_name=site.name if site else "",
-            ),
+            brief=article_brief(session, task, site, ctx.settings),
             extra={"target": task.target_word_count},
         )
 
@@ -108,6 +96,15 @@ class GenerateContent(StageService):
     def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
         assert result is not None
         draft = result.value
+        # Every provider's article meets the contract before it is a draft (the openai provider
+        # has had its repair round already): what is still wrong fails the item, typed.
+        quality = check_article(draft, work.brief, work.brief.site)
+        quality.repair_rounds = result.usage.repair_rounds
+        if not quality.passed:
+            raise ValidationError(
+                f"The article failed the article contract: {quality.violation_text()}",
+                details={"quality": quality.model_dump(mode="json")},
+            )
         task = session.get(Task, item_id)
         body = sanitize_html(draft.content_html)  # a model's output is untrusted markup
         words = html_word_count(body)
@@ -128,6 +125,8 @@ class GenerateContent(StageService):
                 word_count=words,
                 content_type=task.content_type,
                 content_structure=task.content_structure,
+                role=task.role,
+                quality=quality.model_dump(mode="json"),
                 tags=draft.tags,
                 categories=draft.categories,
                 source=ContentSource.IGNY8,
@@ -142,7 +141,8 @@ class GenerateContent(StageService):
         if idea is not None:
             idea.status = IdeaStatus.COMPLETED
             session.add(idea)
-        return {"articles": 1, "words": words}
+        repaired = 1 if quality.repair_rounds else 0
+        return {"articles": 1, "words": words, "contract_passed": 1, "contract_repaired": repaired}
 
 
 class GenerateImagePrompts(StageService):

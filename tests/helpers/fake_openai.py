@@ -26,7 +26,7 @@ from tests.helpers import fake_openai_answers as answers
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings"}
 ENDPOINTS["/v1/images/generations"] = "images"
 # Faults about the model's answer only make sense for chat; HTTP faults hit any endpoint.
-CONTENT_FAULTS = {"malformed_json", "truncated", "schema_miss", "drop_item", "refusal"}
+CONTENT_FAULTS = {"malformed_json", "truncated", "schema_miss", "drop_item", "refusal", "flaw"}
 HTTP_FAULTS = {"rate_limit", "server_error", "status", "hang", "broken_body"}
 
 
@@ -39,6 +39,8 @@ class Fault:
     seconds: float = 0.0
     code: str | None = None
     message: str | None = None
+    edit: Callable[[dict[str, Any]], None] | None = None  # "flaw": changes the built answer
+    schema: str | None = None  # only chat requests for this response schema take the fault
 
 
 @dataclass
@@ -55,7 +57,8 @@ class Recorded:
 
     @property
     def schema_name(self) -> str:
-        return str(self.body.get("response_format", {}).get("json_schema", {}).get("name", ""))
+        spec = self.body.get("response_format")  # images send response_format="b64_json"
+        return str(spec.get("json_schema", {}).get("name", "")) if isinstance(spec, dict) else ""
 
 
 @dataclass
@@ -100,7 +103,9 @@ class FakeOpenAI:
         """Queue `times` faults, taken in order by the next matching requests. HTTP faults:
         rate_limit (retry_after=), server_error, status (status=, code=, message=), hang
         (seconds=), broken_body. Chat answer faults: malformed_json, truncated (finish_reason
-        "length"), schema_miss (a required field gone), drop_item (last list item gone), refusal."""
+        "length"), schema_miss (a required field gone), drop_item (last list item gone), refusal,
+        flaw (edit=: a function that changes the valid answer, e.g. to break the article
+        contract). `schema=` limits a fault to chat requests for one schema ("ArticleDraft")."""
         if kind not in CONTENT_FAULTS | HTTP_FAULTS:
             raise ValueError(f"unknown fault {kind!r}")
         if kind in CONTENT_FAULTS:
@@ -147,10 +152,10 @@ class FakeOpenAI:
 
     # --- serving --------------------------------------------------------------------------------
 
-    def _take_fault(self, endpoint: str) -> Fault | None:
+    def _take_fault(self, endpoint: str, schema: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.endpoint in (None, endpoint):
+                if fault.endpoint in (None, endpoint) and fault.schema in (None, schema):
                     self._faults.remove(fault)
                     return fault
         return None
@@ -183,7 +188,8 @@ class FakeOpenAI:
                 self.served_seconds += time.monotonic() - started
 
     def _answer(self, endpoint: str, body: dict[str, Any], headers: dict[str, str]) -> _Reply:
-        fault = self._take_fault(endpoint) or self._random_fault(endpoint)
+        schema = Recorded(endpoint, body, headers).schema_name
+        fault = self._take_fault(endpoint, schema) or self._random_fault(endpoint)
         self.requests.append(Recorded(endpoint, body, headers, fault.kind if fault else None))
         if self.latency:
             self._stopping.wait(self.latency)
@@ -197,7 +203,7 @@ class FakeOpenAI:
             return _Reply(200, _embeddings(body, self.model_suffix))
         if endpoint == "images":
             return _Reply(200, _images(body))
-        answer = _chat(body, fault.kind if fault else None, self.model_suffix, self.edits)
+        answer = _chat(body, fault, self.model_suffix, self.edits)
         return _Reply(200, answer)
 
     def _http_fault(self, fault: Fault, body: dict[str, Any]) -> _Reply:
@@ -236,7 +242,7 @@ def _tokens(text: str) -> int:
 
 def _chat(
     body: dict[str, Any],
-    fault: str | None,
+    taken: Fault | None,
     suffix: str,
     edits: dict[str, Callable[[dict[str, Any]], None]],
 ) -> dict[str, Any]:
@@ -249,6 +255,9 @@ def _chat(
     value = build(prompt) if build else answers.minimal_instance(schema, schema.get("$defs", {}))
     if edit := edits.get(spec.get("name", "")):
         edit(value)
+    fault = taken.kind if taken else None
+    if fault == "flaw" and taken is not None and taken.edit is not None:
+        taken.edit(value)
     text = json.dumps(value)
     finish, refusal = "stop", None
     if fault == "schema_miss":

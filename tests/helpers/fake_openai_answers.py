@@ -66,6 +66,7 @@ def idea_set(prompt: str) -> dict[str, Any]:
         ideas.append(
             {
                 "title": f"{angle} {primary.title()}",
+                "role": ("hub", "supporting", "attribute")[i],
                 "description": f"An article about {primary} for readers new to {cluster}.",
                 "outline": [
                     {"heading": f"What {primary} means", "subheadings": ["Key terms"]},
@@ -84,8 +85,8 @@ def idea_set(prompt: str) -> dict[str, Any]:
 
 def article_draft(prompt: str) -> dict[str, Any]:
     """ArticleDraft: the prompt's outline as <h2>/<h3>, filled up to the target word count."""
-    title = _field(prompt, "Title", "Article")
-    primary = _field(prompt, "Primary keyword", title.lower())
+    primary = _field(prompt, "Primary keyword", "article")
+    title = _field(prompt, "Title", primary.title())
     match = re.search(r"(?:Target length|Target word count):\s*(\d+)", prompt)
     target = int(match[1]) if match else 600
     sections: list[tuple[str, list[str]]] = []
@@ -95,10 +96,16 @@ def article_draft(prompt: str) -> dict[str, Any]:
         elif sections:
             sections[-1][1].append(text.strip())
     sections = sections or [("Overview", [])]
+    # The sibling articles to link to: `- "Title" (role article): href="#igny8-idea-12"`.
+    links = re.findall(r'^- "(.+)" \(\w+ article\): href="([^"]+)"$', prompt, re.MULTILINE)
+    anchors = " ".join(f'<a href="{href}">{text}</a>' for text, href in links)
+    link_words = sum(len(text.split()) for text, _ in links)
     headings = sum(len(h.split()) + sum(len(s.split()) for s in subs) for h, subs in sections)
     per_section = max((target - headings) // len(sections), 20)
     parts: list[str] = [f"<p>{primary.capitalize()} matters: {' '.join(_FILLER[:10])}.</p>"]
-    budget = target - headings - 11
+    if links:
+        parts.append(f"<p>{anchors}</p>")
+    budget = target - headings - 11 - link_words
     for i, (heading, subs) in enumerate(sections):
         parts.append(f"<h2>{heading}</h2>")
         share = budget if i == len(sections) - 1 else min(per_section, budget)
@@ -115,12 +122,18 @@ def article_draft(prompt: str) -> dict[str, Any]:
         "content_html": "\n".join(parts),
         "excerpt": f"What to know about {primary}.",
         "meta_title": title[:60],
-        "meta_description": f"A practical article about {primary}."[:160],
+        "meta_description": _meta_description(primary),
         "primary_keyword": primary,
         "secondary_keywords": [k.strip() for k in _field(prompt, "Secondary keywords").split(",")],
         "tags": [primary, "guide", "tips"],
         "categories": ["Guides"],
     }
+
+
+def _meta_description(primary: str) -> str:
+    """120-160 characters naming the primary keyword (what the article contract asks)."""
+    text = f"A practical article about {primary}: {_FILLER_TEXT}"
+    return text[:160].rsplit(" ", 1)[0] if len(text) > 160 else text.ljust(120, ".")
 
 
 def image_prompt_set(prompt: str) -> dict[str, Any]:
