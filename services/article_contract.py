@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from contracts.quality import ArticleQuality, RuleResult
+from core.html_sanitize import sanitize_html
 from services.ai.local_markup import visible_word_count
 from services.ai.schemas import ArticleBrief, ArticleDraft, SiteLinks
 from services.internal_links import PLACEHOLDER_PREFIX, placeholder_idea_id
@@ -234,8 +235,7 @@ def _known_links(scan: _Scan, brief: ArticleBrief, site: SiteLinks) -> RuleResul
                 bad.append(f"{target} (not an article this one links to)")
             continue
         if not target:
-            bad.append("an <a> without href")
-            continue
+            continue  # anchor text without a target (a dropped javascript: link) links nowhere
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             continue  # a path or fragment on the site itself
@@ -259,6 +259,15 @@ def _internal_links(scan: _Scan, brief: ArticleBrief) -> RuleResult:
         shown = "; ".join(f'"{t.title}" (href="{t.href}")' for t in missing[:8])
         return _rule("internal_links", False, f"missing links to {shown}")
     return _rule("internal_links", True, f"links to all {len(brief.links_to)} sibling articles")
+
+
+def check_clean_article(
+    article: ArticleDraft, brief: ArticleBrief, site: SiteLinks
+) -> tuple[ArticleDraft, ArticleQuality]:
+    """The article with its HTML sanitised (a model's output is untrusted markup: scripts and
+    event handlers are dropped, not argued over) and the contract's verdict on that."""
+    clean = article.model_copy(update={"content_html": sanitize_html(article.content_html)})
+    return clean, check_article(clean, brief, site)
 
 
 def check_article(article: ArticleDraft, brief: ArticleBrief, site: SiteLinks) -> ArticleQuality:

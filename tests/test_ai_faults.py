@@ -6,31 +6,25 @@ fails in stage 1 with the provider's own words."""
 
 from __future__ import annotations
 
-from pydantic import SecretStr
 from sqlalchemy import func
 from sqlmodel import select
 from temporalio.client import Client
 
 from contracts.run import RunProgress
-from core.config import Settings, get_settings
+from core.config import Settings
 from core.db import session_scope
 from models import CreditTransaction, StageItem
 from services import credits, runs
 from tests.helpers import seed_site
 from tests.helpers.fake_openai import FakeOpenAI
+from tests.helpers.openai_inputs import run_settings
 from worker import build_worker
 
 
 def openai_settings(fake: FakeOpenAI, task_queue: str) -> Settings:
-    return get_settings().model_copy(
-        update={
-            "task_queue": task_queue,
-            "ai_provider": "openai",
-            "openai_base_url": fake.base_url,
-            "openai_api_key": SecretStr(fake.api_key),
-            "openai_timeout_seconds": 1.0,
-            "retry_maximum_attempts": 6,
-        }
+    """A whole run on the fake provider, with a 1 s client timeout and six attempts a call."""
+    return run_settings(fake, task_queue).model_copy(
+        update={"openai_timeout_seconds": 1.0, "retry_maximum_attempts": 6}
     )
 
 

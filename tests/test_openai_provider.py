@@ -202,13 +202,29 @@ def test_rate_limit_is_retryable_with_retry_after_then_succeeds(
 
 
 @pytest.mark.parametrize("endpoint", ["embeddings", "chat"])
-def test_server_errors_are_retryable_on_every_endpoint(
+def test_a_server_error_costs_that_one_call_only(
     provider: OpenAIProvider, fake: FakeOpenAI, endpoint: str
 ) -> None:
     fake.inject("server_error", endpoint=endpoint)
+    assert provider.cluster_keywords(keywords(), []).value
+    calls = [r for r in fake.requests if r.endpoint == endpoint]
+    assert calls[0].fault == "server_error" and calls[1].fault is None
+    # Only the failed call was made again: the embeddings already answered were kept.
+    assert len([r for r in fake.requests if r.endpoint == "embeddings"]) == 1 + (
+        endpoint == "embeddings"
+    )
+
+
+@pytest.mark.parametrize("endpoint", ["embeddings", "chat"])
+def test_server_errors_past_the_bound_are_retryable_errors(fake: FakeOpenAI, endpoint: str) -> None:
+    provider = OpenAIProvider.from_settings(
+        provider_settings(fake, IGNY8_RETRY_MAXIMUM_ATTEMPTS=2, IGNY8_RETRY_INITIAL_SECONDS=0.05)
+    )
+    fake.inject("server_error", times=5, endpoint=endpoint)
     with pytest.raises(AIProviderError, match=r"\(500\)") as caught:
         provider.cluster_keywords(keywords(), [])
     assert caught.value.retryable and not isinstance(caught.value, AIOutputError)
+    assert len([r for r in fake.requests if r.endpoint == endpoint]) == 2
 
 
 def test_server_error_on_images_is_retryable(provider: OpenAIProvider, fake: FakeOpenAI) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -52,15 +53,17 @@ async def stream_run_events(
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         event_id = first_id
-        async for progress in hub.follow(run):
-            if await request.is_disconnected():
-                return
-            yield ServerSentEvent(
-                data=progress.model_dump_json(),
-                event="end" if is_finished(progress) else "progress",
-                id=str(event_id),
-                retry=RECONNECT_MS if event_id == first_id else None,
-            )
-            event_id += 1
+        # Closed with the stream, so a watcher who leaves stops counting at once.
+        async with contextlib.aclosing(hub.follow(run)) as updates:
+            async for progress in updates:
+                if await request.is_disconnected():
+                    return
+                yield ServerSentEvent(
+                    data=progress.model_dump_json(),
+                    event="end" if is_finished(progress) else "progress",
+                    id=str(event_id),
+                    retry=RECONNECT_MS if event_id == first_id else None,
+                )
+                event_id += 1
 
     return EventSourceResponse(stream(), ping=15, headers={"Cache-Control": "no-store"})

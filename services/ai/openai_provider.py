@@ -36,7 +36,7 @@ from services.ai.schemas import (
     KeywordInput,
     Usage,
 )
-from services.article_contract import check_article
+from services.article_contract import check_clean_article
 from services.clustering import cluster_vectors
 
 T = TypeVar("T")
@@ -246,7 +246,7 @@ class OpenAIProvider:
         second.tokens_out += first.tokens_out
         usage = self._chat_usage(second)
         usage.repair_rounds = 1
-        quality = check_article(second.value, brief, brief.site)
+        _, quality = check_clean_article(second.value, brief, brief.site)
         if not quality.passed:
             raise ValidationError(
                 "The article still broke the article contract after one repair round: "
@@ -272,7 +272,7 @@ class OpenAIProvider:
         it gets one repair round with the violations; still broken is a ValidationError."""
         messages = self.prompts[P.ARTICLE].messages(P.article_values(brief))
         answer = await self.gateway.structured(self.model_chat, messages, ArticleDraft)
-        quality = check_article(answer.value, brief, brief.site)
+        _, quality = check_clean_article(answer.value, brief, brief.site)
         if quality.passed:
             return AIResult(value=answer.value, usage=self._chat_usage(answer))
         repair = contract_repair(messages, answer.value, quality)

@@ -12,12 +12,11 @@ from contracts.stages import MAX_IN_ARTICLE_IMAGES, Stage
 from contracts.status import ContentSource, EditorialStatus, IdeaStatus, ImageKind, TaskStatus
 from contracts.wordpress import PUBLISH_STAGE
 from core.errors import ValidationError
-from core.html_sanitize import sanitize_html
 from integrations.storage import image_key, storage_for
 from models import Content, ContentIdea, Image, Site, StageItem, Task
 from services.ai.local_markup import visible_word_count
 from services.ai.schemas import AIResult, ImagePromptBrief
-from services.article_contract import check_article
+from services.article_contract import check_clean_article
 from services.stages.article_brief import article_brief, slugify
 from services.stages.base import ItemWork, NothingToDo, StageContext, StageService
 
@@ -95,10 +94,9 @@ class GenerateContent(StageService):
 
     def save(self, session, ctx, item_id, work, result):  # type: ignore[no-untyped-def]
         assert result is not None
-        draft = result.value
         # Every provider's article meets the contract before it is a draft (the openai provider
         # has had its repair round already): what is still wrong fails the item, typed.
-        quality = check_article(draft, work.brief, work.brief.site)
+        draft, quality = check_clean_article(result.value, work.brief, work.brief.site)
         quality.repair_rounds = result.usage.repair_rounds
         if not quality.passed:
             raise ValidationError(
@@ -106,7 +104,7 @@ class GenerateContent(StageService):
                 details={"quality": quality.model_dump(mode="json")},
             )
         task = session.get(Task, item_id)
-        body = sanitize_html(draft.content_html)  # a model's output is untrusted markup
+        body = draft.content_html  # sanitised by the check
         words = html_word_count(body)
         session.add(
             Content(

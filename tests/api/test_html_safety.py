@@ -35,7 +35,7 @@ from workflows.wp_sync import WordPressSyncWorkflow
 
 HOSTILE = (
     '<p>Safe words <a href="javascript:alert(1)">click</a> and '
-    '<a href="https://example.com/guide" target="_blank">a guide</a></p>'
+    '<a href="https://en.wikipedia.org/wiki/Trail_running" target="_blank">a guide</a></p>'
     '<img src="https://example.com/shoe.png" onerror="alert(2)" alt="A shoe" width="640">'
     "<script>alert(3)</script>"
     '<p onclick="alert(4)" style="color:red">More words</p>'
@@ -54,7 +54,7 @@ def assert_clean(html: str) -> None:
         assert bad not in html.lower(), f"{bad!r} survived in {html[:300]!r}"
     assert "Safe words" in html and "More words" in html
     assert '<img src="https://example.com/shoe.png" alt="A shoe" width="640">' in html
-    assert '<a href="https://example.com/guide" rel="noopener noreferrer">a guide</a>' in html
+    assert '<a href="https://en.wikipedia.org/wiki/Trail_running" rel="noopener noreferrer">a guide</a>' in html
 
 
 @pytest.mark.sqlite_only
@@ -135,7 +135,7 @@ async def test_a_hostile_provider_answer_is_saved_clean(
             client, settings, account_id=account_id, site_id=site_id, trigger="api"
         )
         result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
-    assert result.status == "completed", result.error
+    assert result.status == "completed", result.summary
     listed = await api.get(f"/sites/{site_id}/content", headers={"Authorization": f"Bearer {key}"})
     items = listed.json()["items"]
     assert items and all(item["provider"] == "openai" for item in items)

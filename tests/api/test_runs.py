@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from core.db import session_scope
 from models import AutomationRun, Keyword
-from services import progress_feed
+from services import progress_hub
 from tests.helpers import SAMPLE_KEYWORDS, FailingProvider, Tenant, TokenProvider, count
 from tests.helpers.live import EventReader, serve
 from worker import build_worker
@@ -130,7 +130,8 @@ async def test_live_run_over_events_pause_resume_and_end(
     await api.put(
         f"/sites/{tenant.site_id}/automation",
         headers=h,
-        json={"stages": [1, 2, 3, 4], "batch_sizes": {"4": 1}, "concurrency": {"4": 1}},
+        # Strict order: stage 4 starts with all its tasks known, so the test can count them.
+        json={"stages": [1, 2, 3, 4], "concurrency": {"4": 1}, "strict_order": True},
     )
     provider = TokenProvider()
     settings = app.state.settings
@@ -248,14 +249,14 @@ async def test_event_stream_stops_polling_when_the_client_goes(
             )
         )
     calls = 0
-    original = progress_feed.current_progress
+    original = progress_hub.progress_of
 
     async def counting(*args: object, **kwargs: object) -> object:
         nonlocal calls
         calls += 1
         return await original(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(progress_feed, "current_progress", counting)
+    monkeypatch.setattr(progress_hub, "progress_of", counting)
     async with serve(app) as base:
         async with (
             httpx.AsyncClient(timeout=10) as http,

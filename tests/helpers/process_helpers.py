@@ -11,7 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+NO_METRICS_PORTS = {"IGNY8_METRICS_PORT": "0", "IGNY8_SDK_METRICS_PORT": "0"}
 IGNY8 = str(Path(sys.executable).parent / "igny8")
 
 
@@ -29,7 +30,8 @@ class Process:
         self.proc = subprocess.Popen(
             args,
             cwd=ROOT,
-            env={**os.environ, **env},
+            # No fixed metrics ports unless the test asks: two processes here would collide.
+            env={**os.environ, **NO_METRICS_PORTS, **env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
