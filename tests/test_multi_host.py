@@ -145,7 +145,8 @@ async def test_two_hosts_with_separate_disks_publish_through_s3(
         a.stop(signal.SIGKILL)  # host A dies with its disk; its images must not be needed
         made_by_a = stored_images(site_id)
         with session_scope() as s:
-            assert not s.exec(select(Content.id).where(col(Content.external_id).is_not(None))).all()
+            mine = (Content.site_id == site_id, col(Content.external_id).is_not(None))
+            assert not s.exec(select(Content.id).where(*mine)).all()
 
         b = Host("b", tmp_path, env, image_delay=0.0)
         await b.ready()

@@ -75,6 +75,7 @@ class AutomationRunWorkflow:
         self._wake = False
         self._dirty = True  # the database row is behind the workflow
         self._recording: asyncio.Task[None] | None = None
+        self._record_timer: asyncio.Task[None] | None = None
         self._last_record: datetime | None = None
         self._cancel_flights = False
 
@@ -234,11 +235,18 @@ class AutomationRunWorkflow:
         if not self._dirty or (self._recording and not self._recording.done()):
             return
         idle = not self.scheduler.in_flight()
-        due = self._last_record is None or workflow.now() - self._last_record >= RECORD_EVERY
+        since = workflow.now() - self._last_record if self._last_record else RECORD_EVERY
         if idle:
             await self._record()
-        elif due:
+        elif since >= RECORD_EVERY:
             self._recording = asyncio.create_task(self._record())
+        elif self._record_timer is None or self._record_timer.done():
+            # Not due yet, and no completion may come to wake the loop: a timer will.
+            self._record_timer = asyncio.create_task(self._wake_after(RECORD_EVERY - since))
+
+    async def _wake_after(self, delay: timedelta) -> None:
+        await workflow.sleep(delay)
+        self._wake = True
 
     async def _finish_recording(self) -> None:
         if self._recording is not None:

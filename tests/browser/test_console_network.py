@@ -38,6 +38,7 @@ async def test_wizard_reconnects_after_the_network_drops(signed_in, tenant, cons
         await api.post(f"/sites/{site['id']}/keywords", json=[{"keyword": k} for k in KEYWORDS])
         run_id = (await api.post(f"/sites/{site['id']}/runs")).json()["run_id"]
     await page.goto(f"{console.origin}/#/automation/{run_id}")
+    await page.reload()  # the site was made through the API after the page loaded its sites
     live = page.locator(".live")
     await expect(live).to_have_text("Live")
     deadline = asyncio.get_running_loop().time() + 60
