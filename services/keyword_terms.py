@@ -162,7 +162,6 @@ def is_meaningful(word: str) -> bool:
         word not in STOPWORDS
         and word not in MODIFIERS
         and not _YEAR_OR_NUMBER_RE.match(word)
-        and len(word) > 1
     )
 
 
