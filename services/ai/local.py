@@ -112,6 +112,16 @@ class LocalProvider:
 
 def _draft(group: ClusterGroup, members: list[KeywordInput]) -> ClusterDraft:
     """A cluster draft: intent by volume-weighted vote, a description from its keywords."""
+    description, intent = describe_group(group.name, group.terms, members)
+    return ClusterDraft(
+        name=group.name, description=description, intent=intent, keyword_ids=list(group.ids)
+    )
+
+
+def describe_group(
+    name: str, terms: list[str], members: list[KeywordInput]
+) -> tuple[str, str]:
+    """(description, intent) of a group of keywords named `name`, from the keywords alone."""
     votes: dict[str, float] = defaultdict(float)
     for kw in members:
         intent = kw.intent if kw.intent in INTENTS else "informational"
@@ -120,10 +130,8 @@ def _draft(group: ClusterGroup, members: list[KeywordInput]) -> ClusterDraft:
     top = max(members, key=lambda k: (k.volume, -members.index(k)))
     volume = sum(max(0, k.volume) for k in members)
     count = f"{len(members)} keyword{'s' if len(members) != 1 else ''}"
-    description = f"{count} about {group.name} ({volume:,} searches a month), led by “{top.text}”."
-    if group.terms:
-        description += f" Also covers: {', '.join(group.terms[:4])}."
+    description = f"{count} about {name} ({volume:,} searches a month), led by “{top.text}”."
+    if terms:
+        description += f" Also covers: {', '.join(terms[:4])}."
     description += f" Mostly {intent} intent. Grouped locally by shared terms."
-    return ClusterDraft(
-        name=group.name, description=description, intent=intent, keyword_ids=list(group.ids)
-    )
+    return description, intent
