@@ -77,20 +77,25 @@ def name_groups(
     existing = {phrase_key(name): name for name in existing_names if phrase_key(name)}
     taken: dict[str, list[int]] = {}  # name key → rows (groups sharing an existing name merge)
     names: dict[str, tuple[str, bool]] = {}
+    found_of: dict[str, list[Candidate]] = {}  # a group's candidates, kept while it stays alone
     for rows in sorted(parts, key=lambda r: (-len(r), int(r[0]))):
         members = [int(r) for r in rows]
-        key, name, is_existing = _pick_name([texts[r] for r in members], existing, taken)
+        found = candidates([texts[r] for r in members])
+        key, name, is_existing = _pick_name([texts[r] for r in members], existing, taken, found)
         if key in taken:
             taken[key].extend(members)
+            found_of.pop(key, None)
             continue
         taken[key] = members
         names[key] = (name, is_existing)
+        found_of[key] = found
 
     groups = []
     for key, members in taken.items():
         members.sort()
         name, is_existing = names[key]
-        terms = [c.surface for c in candidates([texts[r] for r in members]) if c.key != key]
+        found = found_of.get(key) or candidates([texts[r] for r in members])
+        terms = [c.surface for c in found if c.key != key]
         groups.append(
             ClusterGroup(
                 ids=[ids[r] for r in members],
@@ -131,11 +136,13 @@ def _commonest(counter: Counter[str]) -> str:
 
 
 def _pick_name(
-    texts: list[str], existing: dict[str, str], taken: dict[str, list[int]]
+    texts: list[str],
+    existing: dict[str, str],
+    taken: dict[str, list[int]],
+    found: list[Candidate],
 ) -> tuple[str, str, bool]:
     """(key, name, is_existing): an existing cluster's name when the group's main phrase is one,
     else its best phrase no other group has, else its most typical keyword."""
-    found = candidates(texts)
     for n, cand in enumerate(found):
         if not cand.eligible or cand.key not in existing:
             continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 
 def word_set(block: str) -> frozenset[str]:
@@ -89,6 +90,7 @@ _SYNONYM_PAIRS: dict[tuple[str, str], str] = {
 }
 
 
+@lru_cache(maxsize=500_000)
 def stem(word: str) -> str:
     """A light suffix stripper in the spirit of Porter's: plurals, "-ing", "-ed", "-er", so run,
     running and runners are one term; `_KEEP_ENDING` holds the words it must not cut."""
@@ -167,23 +169,29 @@ def is_meaningful(word: str) -> bool:
 
 def segments(text: str) -> list[list[tuple[str, str]]]:
     """Runs of meaningful words, split where a stopword or modifier stood: [(stem, surface)]."""
-    runs: list[list[tuple[str, str]]] = []
+    return [list(run) for run in _segments(text)]
+
+
+@lru_cache(maxsize=200_000)
+def _segments(text: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """`segments`, cached: clustering and naming read each keyword several times."""
+    runs: list[tuple[tuple[str, str], ...]] = []
     current: list[tuple[str, str]] = []
     for word in words(text):
         if is_meaningful(word):
             current.append((stem(word.replace("'", "")), word))
         elif current:
-            runs.append(current)
+            runs.append(tuple(current))
             current = []
     if current:
-        runs.append(current)
-    return runs
+        runs.append(tuple(current))
+    return tuple(runs)
 
 
 def features(text: str) -> list[str]:
     """Clustering features of a keyword: stemmed terms and the bigrams inside each run."""
     out: list[str] = []
-    for run in segments(text):
+    for run in _segments(text):
         stems = canonical([s for s, _ in run])
         out.extend(stems)
         out.extend(f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False))
@@ -195,7 +203,7 @@ def features(text: str) -> list[str]:
 
 def phrases(text: str, max_len: int = 3) -> Iterable[tuple[str, str]]:
     """Candidate names inside a keyword: (stemmed key, surface form) n-grams of its runs."""
-    for run in segments(text):
+    for run in _segments(text):
         for size in range(1, max_len + 1):
             for start in range(len(run) - size + 1):
                 part = run[start : start + size]
