@@ -37,7 +37,7 @@ def name_groups(
         return out
     answer = namer([list(k) for k in members], list(offered)[:EXISTING_NAMES_OFFERED])
     labels = answer.value
-    names = [GroupName(l.name.strip(), l.description, l.intent) for l in labels]  # noqa: E741
+    names = [GroupName(lab.name.strip(), lab.description, lab.intent) for lab in labels]
     if names:
         names[0].usage = answer.usage  # the call's cost, counted once
     return names

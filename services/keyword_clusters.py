@@ -26,7 +26,7 @@ from contracts.status import KeywordStatus
 from core.config import Settings
 from core.db import session_scope
 from models import Cluster, Keyword, KeywordEmbedding
-from services.ai.schemas import ClusterDraft, KeywordInput, Usage
+from services.ai.schemas import KeywordInput, Usage
 from services.clustering import ClusterGroup, cluster_embeddings, cluster_texts, cluster_vectors
 
 log = logging.getLogger(__name__)
@@ -136,14 +136,16 @@ def _missing_embeddings(
                     Keyword.site_id == site_id,
                 )
             ).all()
-            out.extend((int(r[0]), r[1], int(r[2])) for r in rows)
+            out.extend((int(r[0] or 0), r[1], int(r[2])) for r in rows)
     return sorted(out)
 
 
 # --- grouping -----------------------------------------------------------------------------------
 
 
-def anchors(session: Session, site_id: int, per_cluster: int = ANCHORS_PER_CLUSTER) -> dict[int, int]:
+def anchors(
+    session: Session, site_id: int, per_cluster: int = ANCHORS_PER_CLUSTER
+) -> dict[int, int]:
     """keyword id -> existing cluster id for the most searched keywords of each site cluster:
     they are clustered beside the new keywords, so a new keyword that belongs to an existing
     cluster lands in a group with its anchors and joins it."""
@@ -153,7 +155,7 @@ def anchors(session: Session, site_id: int, per_cluster: int = ANCHORS_PER_CLUST
             Keyword.cluster_id,
             func.row_number()
             .over(
-                partition_by=Keyword.cluster_id,
+                partition_by=col(Keyword.cluster_id),
                 order_by=(col(Keyword.volume).desc(), col(Keyword.id)),
             )
             .label("rank"),
@@ -180,15 +182,18 @@ def group_keywords(
     first with `embed_missing`, anchors included: see `anchor_ids`)."""
     with session_scope() as session:
         anchor_of = anchors(session, site_id)
-        existing = dict(
-            session.exec(select(Cluster.name, Cluster.id).where(Cluster.site_id == site_id)).all()
-        )
+        existing = {
+            name: int(cid or 0)
+            for name, cid in session.exec(
+                select(Cluster.name, Cluster.id).where(Cluster.site_id == site_id)
+            ).all()
+        }
         anchor_rows = session.exec(
             select(Keyword.id, Keyword.text).where(col(Keyword.id).in_(list(anchor_of)))
         ).all()
     new_ids = {k.id for k in keywords}
     items = [(k.id, k.text) for k in keywords] + [
-        (int(i), t) for i, t in anchor_rows if i not in new_ids
+        (int(i or 0), t) for i, t in anchor_rows if i not in new_ids
     ]
     if vectors_model is None:
         groups = cluster_texts(items, list(existing))
@@ -257,7 +262,9 @@ def save_clusters(
         ids = [i for i in group.ids if i in allowed]
         if not ids:
             continue
-        cluster = session.get(Cluster, group.existing_cluster_id) if group.existing_cluster_id else None
+        cluster = (
+            session.get(Cluster, group.existing_cluster_id) if group.existing_cluster_id else None
+        )
         if cluster is None or cluster.site_id != site_id:
             cluster = session.exec(
                 select(Cluster).where(
@@ -316,14 +323,14 @@ def _recount(session: Session, cluster_ids: set[int]) -> None:
 
 
 def local_method(settings: Settings) -> str:
-    """"semantic" or "lexical" for the local provider, per IGNY8_CLUSTERING; "semantic" asked
+    """ "semantic" or "lexical" for the local provider, per IGNY8_CLUSTERING; "semantic" asked
     for but not installed falls back to lexical with a log line saying why."""
     if settings.clustering == "lexical":
         return "lexical"
-    from services.ai.local_embeddings import SemanticUnavailable, _load
+    from services.ai.local_embeddings import SemanticUnavailable, ensure_loaded
 
     try:
-        _load()
+        ensure_loaded()
     except SemanticUnavailable as exc:
         level = logging.WARNING if settings.clustering == "semantic" else logging.INFO
         log.log(level, "clustering: semantic unavailable, using lexical clustering: %s", exc)
@@ -334,13 +341,3 @@ def local_method(settings: Settings) -> str:
 def _chunks(ids: Sequence[int], size: int = QUERY_CHUNK) -> list[list[int]]:
     ids = list(ids)
     return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
-def drafts(named: Sequence[tuple[KeywordGroup, GroupName]]) -> list[ClusterDraft]:
-    """The (group, name) pairs as the provider-neutral ClusterDraft schema."""
-    return [
-        ClusterDraft(
-            name=label.name, description=label.description, intent=label.intent, keyword_ids=g.ids
-        )
-        for g, label in named
-    ]

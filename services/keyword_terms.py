@@ -120,7 +120,7 @@ def _plural(word: str) -> str:
 
 
 def _undouble(base: str) -> str:
-    """"runn" -> "run", "plann" -> "plan"; "fill", "press" and "buzz" keep their pair."""
+    """ "runn" -> "run", "plann" -> "plan"; "fill", "press" and "buzz" keep their pair."""
     if len(base) >= 3 and base[-1] == base[-2] and base[-1] not in _VOWELS | {"l", "s", "z"}:
         return base[:-1]
     return base
@@ -160,11 +160,7 @@ def words(text: str) -> list[str]:
 
 def is_meaningful(word: str) -> bool:
     """Whether a word says something about the topic (not a stopword, modifier or number)."""
-    return (
-        word not in STOPWORDS
-        and word not in MODIFIERS
-        and not _YEAR_OR_NUMBER_RE.match(word)
-    )
+    return word not in STOPWORDS and word not in MODIFIERS and not _YEAR_OR_NUMBER_RE.match(word)
 
 
 def segments(text: str) -> list[list[tuple[str, str]]]:

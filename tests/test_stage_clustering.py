@@ -3,8 +3,11 @@ new keywords join the site's existing clusters, and embeddings are paid for once
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from pydantic import SecretStr
 from sqlmodel import col, select
 from temporalio.client import Client
 
@@ -20,6 +23,7 @@ from services.keyword_rows import normalize_keyword
 from services.stage_clustering import cluster_stage
 from services.stages.base import StageContext
 from services.stages.planning import load_scope
+from tests.fake_openai import FakeOpenAI
 from tests.helpers import count, seed_site
 from worker import build_worker
 
@@ -102,9 +106,7 @@ async def test_a_run_in_small_batches_clusters_like_one_batch(client: Client, ta
     site = seed_site(keywords=60)
     with session_scope() as s:
         s.add(
-            AutomationConfig(
-                account_id=site[0], site_id=site[1], stages=[1], batch_sizes={"1": 15}
-            )
+            AutomationConfig(account_id=site[0], site_id=site[1], stages=[1], batch_sizes={"1": 15})
         )
     settings = _settings(task_queue, clustering="lexical")
     async with build_worker(client, settings, task_queue):
@@ -124,7 +126,10 @@ def test_new_keywords_join_the_existing_cluster_they_belong_to() -> None:
     site = seed_site(keywords=60)
     _cluster_whole_site(site)
     with session_scope() as s:
-        before = {c.id: c.keywords_count for c in s.exec(select(Cluster).where(Cluster.site_id == site[1]))}
+        before = {
+            c.id: c.keywords_count
+            for c in s.exec(select(Cluster).where(Cluster.site_id == site[1]))
+        }
         shoes = s.exec(
             select(Keyword.cluster_id).where(
                 Keyword.site_id == site[1], Keyword.text == "trail running shoes"
@@ -136,7 +141,9 @@ def test_new_keywords_join_the_existing_cluster_they_belong_to() -> None:
     with session_scope() as s:
         joined = s.exec(
             select(Keyword.cluster_id).where(
-                col(Keyword.text).in_(["trail running shoes for mud", "best waterproof trail running shoes 2026"]),
+                col(Keyword.text).in_(
+                    ["trail running shoes for mud", "best waterproof trail running shoes 2026"]
+                ),
                 Keyword.site_id == site[1],
             )
         ).all()
@@ -173,3 +180,34 @@ def _texts(ids: list[int]) -> list[str]:
     with session_scope() as s:
         by_id = dict(s.exec(select(Keyword.id, Keyword.text).where(col(Keyword.id).in_(ids))).all())
     return [by_id[i] for i in ids]
+
+
+async def test_openai_stage_one_embeds_once_and_names_groups_in_small_calls(
+    client: Client, task_queue: str
+) -> None:
+    """A naming call that fails retries the stage without embedding the keywords again."""
+    site = seed_site(keywords=60)
+    with session_scope() as s:
+        s.add(AutomationConfig(account_id=site[0], site_id=site[1], stages=[1]))
+    with FakeOpenAI() as fake:
+        settings = _settings(
+            task_queue,
+            ai_provider="openai",
+            openai_base_url=fake.base_url,
+            openai_api_key=SecretStr(fake.api_key),
+            openai_timeout_seconds=2.0,
+        )
+        fake.inject("server_error", times=1, endpoint="chat")
+        async with build_worker(client, settings, task_queue):
+            run_id = await runs.start_run(
+                client, settings, account_id=site[0], site_id=site[1], trigger="api"
+            )
+            result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
+        embedding_calls = [r for r in fake.requests if r.endpoint == "embeddings"]
+        naming = fake.chat_requests("ClusterLabelSet")
+    assert result.stages[0].status == "completed" and result.stages[0].completed == 60
+    assert len(embedding_calls) == 1, "the retried stage embedded the keywords again"
+    assert count(KeywordEmbedding, site_id=site[1]) == 60
+    assert len(naming) >= 2
+    assert all(len(re.findall(r"^Cluster \d+:", r.prompt, re.M)) <= 5 for r in naming)
+    assert count(Cluster, site_id=site[1]) >= 3

@@ -118,9 +118,7 @@ def _draft(group: ClusterGroup, members: list[KeywordInput]) -> ClusterDraft:
     )
 
 
-def describe_group(
-    name: str, terms: list[str], members: list[KeywordInput]
-) -> tuple[str, str]:
+def describe_group(name: str, terms: list[str], members: list[KeywordInput]) -> tuple[str, str]:
     """(description, intent) of a group of keywords named `name`, from the keywords alone."""
     votes: dict[str, float] = defaultdict(float)
     for kw in members:

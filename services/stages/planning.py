@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from contracts.messages import plural
 from contracts.stages import MIN_KEYWORDS_TO_CLUSTER, Stage
-from contracts.status import ClusterStatus, IdeaStatus, KeywordStatus, TaskStatus
-from contracts.status import GenerationStatus
+from contracts.status import ClusterStatus, GenerationStatus, IdeaStatus, KeywordStatus, TaskStatus
 from models import Cluster, ContentIdea, Keyword, Site, StageItem, Task
 from services.ai.schemas import AIResult, ClusterBrief, KeywordInput
 from services.keyword_clusters import save_clusters
@@ -96,7 +95,7 @@ class ClusterKeywords(StageService):
                 col(Keyword.id).in_(batch_ids), col(Keyword.cluster_id).is_not(None)
             )
         ).all()
-        per_item = {int(i): {"keywords": 1} for i in clustered}
+        per_item = {int(i or 0): {"keywords": 1} for i in clustered}
         return per_item, ({"clusters": new_clusters} if result is not None else {})
 
 
@@ -109,7 +108,7 @@ def load_scope(session: Session, ctx: StageContext, ids: list[int]) -> list[Keyw
         col(StageItem.status) != GenerationStatus.FAILED,
     )
     scope = set(session.exec(queued).all()) | set(ids)
-    rows = []
+    rows: list[Keyword] = []
     ordered = sorted(scope)
     for start in range(0, len(ordered), 5_000):
         rows.extend(
@@ -123,7 +122,9 @@ def load_scope(session: Session, ctx: StageContext, ids: list[int]) -> list[Keyw
             ).all()
         )
     return [
-        KeywordInput(id=k.id, text=k.text, volume=k.volume, difficulty=k.difficulty, intent=k.intent)
+        KeywordInput(
+            id=k.id, text=k.text, volume=k.volume, difficulty=k.difficulty, intent=k.intent
+        )
         for k in sorted(rows, key=lambda k: k.id or 0)
         if k.id is not None
     ]
