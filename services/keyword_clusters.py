@@ -16,16 +16,19 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from contracts.status import KeywordStatus
 from core.config import Settings
 from core.db import session_scope
 from models import Cluster, Keyword, KeywordEmbedding
+from models.base import utcnow
 from services.ai.schemas import KeywordInput, Usage
 from services.clustering import ClusterGroup, cluster_embeddings, cluster_texts, cluster_vectors
 
@@ -82,22 +85,33 @@ def embed_missing(
         part = missing[start : start + chunk]
         vectors, spent = embedder.embed([text for _, text, _ in part])
         vectors = np.asarray(vectors, dtype="<f4")
+        rows = [
+            {
+                "account_id": account_id,
+                "site_id": site_id,
+                "keyword_id": keyword_id,
+                "model": embedder.model,
+                "dimensions": int(vector.shape[0]),
+                "vector": vector.tobytes(),
+                "created_at": utcnow(),
+            }
+            for (keyword_id, _, account_id), vector in zip(part, vectors, strict=True)
+        ]
         with session_scope() as session:
-            for (keyword_id, _, account_id), vector in zip(part, vectors, strict=True):
-                session.add(
-                    KeywordEmbedding(
-                        account_id=account_id,
-                        site_id=site_id,
-                        keyword_id=keyword_id,
-                        model=embedder.model,
-                        dimensions=int(vector.shape[0]),
-                        vector=vector.tobytes(),
-                    )
-                )
+            # A twin attempt may have stored the same vectors meanwhile: keep the first.
+            session.execute(_insert_ignoring_duplicates(session), rows)
         done, tokens = done + len(part), tokens + spent
         if on_chunk is not None:
             on_chunk(done, len(missing))
     return done, tokens
+
+
+def _insert_ignoring_duplicates(session: Session) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for KeywordEmbedding, in the session's dialect."""
+    table = KeywordEmbedding.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 def load_vectors(keyword_ids: Sequence[int], model: str) -> np.ndarray:

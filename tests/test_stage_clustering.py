@@ -196,6 +196,8 @@ async def test_openai_stage_one_embeds_once_and_names_groups_in_small_calls(
             openai_base_url=fake.base_url,
             openai_api_key=SecretStr(fake.api_key),
             openai_timeout_seconds=2.0,
+            # Room for a loaded machine: an attempt taken for dead would run a twin beside it.
+            heartbeat_timeout_seconds=30.0,
         )
         fake.inject("server_error", times=1, endpoint="chat")
         async with build_worker(client, settings, task_queue):
