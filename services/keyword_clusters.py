@@ -272,6 +272,11 @@ def save_clusters(
     mapped_ids: list[int] = []
     new_clusters = 0
     touched: set[int] = set()
+    # The site's clusters by lower-cased name, read once (not one query per group).
+    by_name = {
+        c.name.strip().lower(): c
+        for c in session.exec(select(Cluster).where(Cluster.site_id == site_id)).all()
+    }
     for group, label in named:
         ids = [i for i in group.ids if i in allowed]
         if not ids:
@@ -280,12 +285,7 @@ def save_clusters(
             session.get(Cluster, group.existing_cluster_id) if group.existing_cluster_id else None
         )
         if cluster is None or cluster.site_id != site_id:
-            cluster = session.exec(
-                select(Cluster).where(
-                    Cluster.site_id == site_id,
-                    func.lower(Cluster.name) == label.name.strip().lower(),
-                )
-            ).first()
+            cluster = by_name.get(label.name.strip().lower())
         if cluster is None:
             cluster = Cluster(
                 account_id=account_id,
@@ -298,6 +298,7 @@ def save_clusters(
             )
             session.add(cluster)
             session.flush()
+            by_name[cluster.name.lower()] = cluster
             new_clusters += 1
         # Conditional on `cluster_id IS NULL` in the UPDATE itself: an overlapping attempt
         # (a timed-out twin still running) cannot re-point keywords the other mapped.
