@@ -30,11 +30,18 @@ def name_groups(
     """Names for a few groups in one call (GROUPS_PER_NAMING_CALL at most), in group order."""
     namer: Any = getattr(provider, "name_cluster_groups", None)
     if namer is None:
-        out = []
-        for group, kws in zip(groups, members, strict=True):
-            description, intent = describe_group(group.name, group.terms, list(kws))
-            out.append(GroupName(name=group.name, description=description, intent=intent))
-        return out
+        describer: Any = getattr(provider, "describe_cluster_groups", None)
+        if describer is not None:  # the local provider: stage 1's one call to it
+            described = describer([(g.name, g.terms) for g in groups], [list(k) for k in members])
+        else:
+            described = [
+                describe_group(g.name, g.terms, list(k))
+                for g, k in zip(groups, members, strict=True)
+            ]
+        return [
+            GroupName(name=g.name, description=description, intent=intent)
+            for g, (description, intent) in zip(groups, described, strict=True)
+        ]
     answer = namer([list(k) for k in members], list(offered)[:EXISTING_NAMES_OFFERED])
     labels = answer.value
     names = [GroupName(lab.name.strip(), lab.description, lab.intent) for lab in labels]

@@ -95,9 +95,11 @@ def _name_all(
         if g.existing_cluster_id is not None
     ]
     fresh = [g for g in groups if g.existing_cluster_id is None]
-    per_call = GROUPS_PER_NAMING_CALL if names_by_model(provider) else len(fresh) or 1
+    by_model = names_by_model(provider)
+    per_call = GROUPS_PER_NAMING_CALL if by_model else max(len(fresh), 1)
     offered: list[str] = []
-    for start in range(0, len(fresh), per_call):
+    # A local provider is called once even with nothing new to name: stage 1 always reaches it.
+    for start in range(0, len(fresh) if by_model else 1, per_call):
         chunk = fresh[start : start + per_call]
         members = [[by_id[i] for i in g.ids] for g in chunk]
         for group, label in zip(chunk, name_groups(provider, chunk, members, offered), strict=True):

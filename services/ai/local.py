@@ -84,6 +84,16 @@ class LocalProvider:
         return self._result(drafts)
 
     @_as_provider_error
+    def describe_cluster_groups(
+        self, groups: list[tuple[str, list[str]]], members: list[list[KeywordInput]]
+    ) -> list[tuple[str, str]]:
+        """(description, intent) of each named group of stage 1's clustering, from its keywords."""
+        return [
+            describe_group(name, terms, kws)
+            for (name, terms), kws in zip(groups, members, strict=True)
+        ]
+
+    @_as_provider_error
     def generate_ideas(self, cluster: ClusterBrief) -> AIResult[IdeaSet]:
         """3-7 ideas whose outlines and covered keywords come from the cluster's keywords."""
         return self._result(build_ideas(cluster))
