@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import random
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
