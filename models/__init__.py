@@ -3,7 +3,7 @@
 from models.automation import AutomationConfig, AutomationRun, StageItem
 from models.content import Content, ContentTaxonomy, ContentTaxonomyLink, Image
 from models.credits import AIUsage, CreditTransaction
-from models.planning import Cluster, ContentIdea, Keyword, Task
+from models.planning import Cluster, ContentIdea, Keyword, KeywordEmbedding, Task
 from models.prompts import PromptOverride
 from models.tenancy import Account, ApiKey, Sector, Site
 
@@ -21,6 +21,7 @@ __all__ = [
     "CreditTransaction",
     "Image",
     "Keyword",
+    "KeywordEmbedding",
     "PromptOverride",
     "Sector",
     "Site",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, json_list_field, text_field
@@ -92,4 +92,20 @@ class Task(SQLModel, table=True):
     keywords: list[str] = json_list_field()
     role: str = Field(default="supporting", max_length=20)  # the idea's role
     status: str = Field(default="queued", max_length=20, index=True)  # queued | completed
+    created_at: datetime = created_at_field()
+
+
+class KeywordEmbedding(SQLModel, table=True):
+    """A keyword's embedding vector by one model, kept so a retried or resumed clustering never
+    pays to embed it again (float32, little-endian, `dimensions` values)."""
+
+    __table_args__ = (UniqueConstraint("keyword_id", "model"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    keyword_id: int = Field(foreign_key="keyword.id", index=True)
+    model: str = Field(max_length=100)
+    dimensions: int
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = created_at_field()

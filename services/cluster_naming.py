@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from services.keyword_terms import phrase_key, phrases
+from services.keyword_terms import phrase_key, phrases, segments
 
 # A longer phrase wins the name when it covers at least this share of what the most common
 # phrase covers: "trail running shoes" beats "running" in a group of trail-shoe keywords.
@@ -18,6 +18,10 @@ MAX_NAME_LENGTH = 200
 # A group joins an existing cluster through a phrase that is not its best one only if this
 # share of its members contains the phrase.
 EXISTING_COVERAGE = 0.8
+# A group named by a single word ("paris") of at least this many members is named by its head
+# phrase instead, when that phrase's words are, on average, this shared relative to the word.
+MIN_HEAD_GROUP = 3
+HEAD_MIN_SHARE = 0.3
 
 
 @dataclass
@@ -73,20 +77,25 @@ def name_groups(
     existing = {phrase_key(name): name for name in existing_names if phrase_key(name)}
     taken: dict[str, list[int]] = {}  # name key → rows (groups sharing an existing name merge)
     names: dict[str, tuple[str, bool]] = {}
+    found_of: dict[str, list[Candidate]] = {}  # a group's candidates, kept while it stays alone
     for rows in sorted(parts, key=lambda r: (-len(r), int(r[0]))):
         members = [int(r) for r in rows]
-        key, name, is_existing = _pick_name([texts[r] for r in members], existing, taken)
+        found = candidates([texts[r] for r in members])
+        key, name, is_existing = _pick_name([texts[r] for r in members], existing, taken, found)
         if key in taken:
             taken[key].extend(members)
+            found_of.pop(key, None)
             continue
         taken[key] = members
         names[key] = (name, is_existing)
+        found_of[key] = found
 
     groups = []
     for key, members in taken.items():
         members.sort()
         name, is_existing = names[key]
-        terms = [c.surface for c in candidates([texts[r] for r in members]) if c.key != key]
+        found = found_of.get(key) or candidates([texts[r] for r in members])
+        terms = [c.surface for c in found if c.key != key]
         groups.append(
             ClusterGroup(
                 ids=[ids[r] for r in members],
@@ -98,16 +107,42 @@ def name_groups(
     return sorted(groups, key=lambda g: (-len(g.ids), g.ids[0]))
 
 
+def head_phrase(
+    texts: Sequence[str], word_key: str, found: Sequence[Candidate]
+) -> tuple[str, str] | None:
+    """(key, surface) of the group's head phrase: the 2-4 meaningful words of one member that
+    contain `word_key` and whose terms the other members share most ("paris hotels" rather than
+    "paris", "vitamin d deficiency" rather than "vitamin")."""
+    coverage = {c.key: c.count for c in found if len(c.key.split()) == 1}
+    surfaces: dict[str, Counter[str]] = {}
+    best: tuple[float, int, str] | None = None
+    for text in texts:
+        for run in segments(text):
+            stems = [s for s, _ in run]
+            if word_key not in stems or not 2 <= len(run) <= 4:
+                continue
+            key = " ".join(stems)
+            surfaces.setdefault(key, Counter())[" ".join(w for _, w in run)] += 1
+            rank = (-sum(coverage.get(s, 0) for s in stems) / len(stems), len(run), key)
+            if best is None or rank < best:
+                best = rank
+    if best is None or -best[0] < HEAD_MIN_SHARE * coverage.get(word_key, 1):
+        return None
+    return best[2], _commonest(surfaces[best[2]])
+
+
 def _commonest(counter: Counter[str]) -> str:
     return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
 def _pick_name(
-    texts: list[str], existing: dict[str, str], taken: dict[str, list[int]]
+    texts: list[str],
+    existing: dict[str, str],
+    taken: dict[str, list[int]],
+    found: list[Candidate],
 ) -> tuple[str, str, bool]:
     """(key, name, is_existing): an existing cluster's name when the group's main phrase is one,
     else its best phrase no other group has, else its most typical keyword."""
-    found = candidates(texts)
     for n, cand in enumerate(found):
         if not cand.eligible or cand.key not in existing:
             continue
@@ -125,6 +160,10 @@ def _pick_name(
             return key, text, False
     for cand in found:
         if cand.eligible and cand.key not in taken:
+            if len(cand.key.split()) == 1 and len(texts) >= MIN_HEAD_GROUP:
+                head = head_phrase(texts, cand.key, found)
+                if head is not None and head[0] not in taken and head[0] not in existing:
+                    return head[0], head[1], False
             return cand.key, cand.surface, False
     # Every phrase the group shares names a bigger group: the keyword that best represents it
     # (the shortest one containing its main phrase) tells the two apart.

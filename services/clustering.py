@@ -27,7 +27,15 @@ from threadpoolctl import threadpool_limits
 from services.cluster_naming import ClusterGroup, name_groups
 from services.keyword_terms import features
 
-__all__ = ["ClusterGroup", "choose_k", "cluster_texts", "cluster_vectors", "partition"]
+__all__ = [
+    "ClusterGroup",
+    "choose_k",
+    "cluster_embeddings",
+    "cluster_texts",
+    "cluster_vectors",
+    "partition",
+    "text_matrix",
+]
 
 TARGET_SIZE = 8  # keywords per cluster k-means aims for (k ≈ n / TARGET_SIZE)
 MAX_SIZE = 60  # no new cluster grows past this; bigger ones are split again
@@ -46,7 +54,15 @@ JOIN_SIMILARITY = 0.12
 # Small groups that joined nothing are grouped among themselves at this looser distance, so
 # leftovers that share any term end up together instead of one cluster per keyword.
 LEFTOVER_DISTANCE = 0.95
+# Sentence embeddings are dense and much closer to each other than sparse term vectors: two
+# keywords for one article sit at cosine ~0.6-0.9, unrelated ones at ~0.1-0.3. Average linkage
+# under a 0.6 distance scored best on the labelled set (bench/cluster_quality.py).
+DENSE_LINK_DISTANCE = 0.6
+DENSE_JOIN_SIMILARITY = 0.5
+DENSE_LEFTOVER_DISTANCE = 0.7
+CHAR_WEIGHT = 0.3  # weight of character 4-grams beside whole terms (bench: fewer fragments)
 _LSA_DIMS = 64
+_DENSE_CELLS = 4_000_000  # a group split with k-means goes dense below this many cells
 
 Matrix = Any  # a row-normalised scipy CSR matrix or a dense numpy array
 Method = Literal["agglomerative", "kmeans"]
@@ -71,11 +87,42 @@ def cluster_texts(
         return []
     ids = [item_id for item_id, _ in items]
     texts = [text for _, text in items]
-    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
-    matrix = vectorizer.fit_transform([features(t) for t in texts]).tocsr()
     with threadpool_limits(limits=1):
-        parts = partition(matrix, method="agglomerative", max_size=max_size)
+        parts = partition(text_matrix(texts), method="agglomerative", max_size=max_size)
     return name_groups(parts, ids, texts, existing_names)
+
+
+def text_matrix(texts: Sequence[str]) -> Matrix:
+    """Row-normalised sparse vectors of keywords: TF-IDF of their stemmed terms and bigrams,
+    plus character 4-grams of the terms at a lower weight, so variants the stemmer misses
+    ("housebreaking", "house training") still look alike."""
+    feats = [features(t) for t in texts]
+    words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True, dtype=np.float32
+    )
+    terms = [" ".join(f for f in fs if " " not in f) for fs in feats]
+    matrix = sp.hstack([words.fit_transform(feats), CHAR_WEIGHT * chars.fit_transform(terms)])
+    return normalize(matrix.tocsr())
+
+
+def cluster_embeddings(
+    items: Sequence[tuple[int, str]],
+    vectors: np.ndarray,
+    existing_names: Sequence[str] = (),
+    *,
+    max_size: int = MAX_SIZE,
+) -> list[ClusterGroup]:
+    """Group (id, keyword) pairs by sentence-embedding vectors (n×d, cosine), named like
+    `cluster_texts` names its groups (an existing cluster's name when the phrase matches)."""
+    if not items:
+        return []
+    data = normalize(np.asarray(vectors, dtype=np.float32))
+    if data.shape[0] != len(items):
+        raise ValueError(f"{len(items)} keywords but {data.shape[0]} vectors")
+    with threadpool_limits(limits=1):
+        parts = partition(data, method="agglomerative", max_size=max_size, dense=True)
+    return name_groups(parts, [i for i, _ in items], [t for _, t in items], existing_names)
 
 
 def cluster_vectors(
@@ -102,9 +149,11 @@ def partition(
     method: Method = "agglomerative",
     target_size: int = TARGET_SIZE,
     max_size: int = MAX_SIZE,
+    dense: bool = False,
     _depth: int = 0,
 ) -> list[np.ndarray]:
-    """Row indices of each cluster of a row-normalised matrix; no cluster above max_size."""
+    """Row indices of each cluster of a row-normalised matrix; no cluster above max_size.
+    `dense` selects the thresholds for sentence embeddings instead of sparse term vectors."""
     n = matrix.shape[0]
     if n <= 1:
         return [np.arange(n)]
@@ -116,18 +165,24 @@ def partition(
                 method=method,
                 target_size=target_size,
                 max_size=max_size,
+                dense=dense,
                 _depth=_depth + 1,
             )
             out.extend(block[rows] for rows in sub)
         return out
+    link, join, leftover = (
+        (DENSE_LINK_DISTANCE, DENSE_JOIN_SIMILARITY, DENSE_LEFTOVER_DISTANCE)
+        if dense
+        else (LINK_DISTANCE, JOIN_SIMILARITY, LEFTOVER_DISTANCE)
+    )
     if method == "agglomerative":
-        labels = _agglomerate(matrix, LINK_DISTANCE)
+        labels = _agglomerate(matrix, link)
     else:
         labels = _kmeans(matrix, choose_k(n, target_size))
-    groups, leftovers = _join_small(matrix, _groups_from_labels(labels), max_size)
+    groups, leftovers = _join_small(matrix, _groups_from_labels(labels), max_size, threshold=join)
     if len(leftovers) > 1 and method == "agglomerative":
         rows = np.sort(np.concatenate(leftovers))
-        regrouped = _groups_from_labels(_agglomerate(_rows(matrix, rows), LEFTOVER_DISTANCE))
+        regrouped = _groups_from_labels(_agglomerate(_rows(matrix, rows), leftover))
         leftovers = [rows[g] for g in regrouped]
     # Last, a keyword still alone joins the cluster it shares most with, if it shares anything.
     groups, alone = _join_small(matrix, groups + leftovers, max_size, min_size=2, threshold=1e-6)
@@ -163,14 +218,18 @@ def _agglomerate(matrix: Matrix, distance: float) -> np.ndarray:
     return np.asarray(model.fit_predict(dist))
 
 
-def _kmeans(matrix: Matrix, k: int) -> np.ndarray:
-    """Seeded k-means labels: exact KMeans for a block, MiniBatchKMeans beyond it."""
+def _kmeans(matrix: Matrix, k: int, quick: bool = False) -> np.ndarray:
+    """Seeded k-means labels: exact KMeans for a block, MiniBatchKMeans beyond it. `quick`
+    (splitting an oversized group in a few parts) works on dense rows when they are few:
+    k-means++ seeding on sparse rows was most of the time at 10 000 keywords."""
     n = matrix.shape[0]
     if k >= n:
         return np.arange(n)
     if k <= 1:
         return np.zeros(n, dtype=np.int64)
     model: KMeans | MiniBatchKMeans
+    if quick and sp.issparse(matrix) and n * matrix.shape[1] <= _DENSE_CELLS:
+        matrix = matrix.toarray()  # a small group's own columns: dense distances are far cheaper
     if n <= BLOCK_SIZE:
         model = KMeans(n_clusters=k, n_init=3 if n <= 200 else 1, random_state=RANDOM_STATE)
     else:
@@ -261,7 +320,8 @@ def _split_large(
             out.append(group)
             continue
         sub_matrix = _rows(matrix, group)
-        parts = _groups_from_labels(_kmeans(sub_matrix, math.ceil(2 * len(group) / max_size)))
+        k = math.ceil(2 * len(group) / max_size)
+        parts = _groups_from_labels(_kmeans(sub_matrix, k, quick=True))
         if len(parts) < 2 or depth >= 3:
             out.extend(group[i : i + max_size] for i in range(0, len(group), max_size))
             continue

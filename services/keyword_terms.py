@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 
 def word_set(block: str) -> frozenset[str]:
@@ -31,8 +32,9 @@ STOPWORDS: frozenset[str] = word_set(
 MODIFIERS: frozenset[str] = word_set(
     """best top cheap cheapest affordable good great better new latest near buy review reviews
     guide guides tip tips idea ideas list lists example examples free online pdf sale sales
-    deal deals discount coupon clearance price prices cost explained vs beginner beginners
-    women womens women's men mens men's kid kids kid's"""
+    deal deals discount coupon clearance price prices pricing cost explained vs beginner
+    beginners women womens women's men mens men's kid kids kid's alternative alternatives
+    comparison compared worth reddit today easy quick"""
 )
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['’\-][a-z0-9]+)*")
@@ -41,12 +43,71 @@ _YEAR_OR_NUMBER_RE = re.compile(r"^\d+$")
 _NOT_PLURAL: frozenset[str] = word_set(
     """gps news series species bus gas plus lens yes less loss boss class glass grass pass
     canvas bias chaos atlas christmas always sometimes analysis basis crisis thesis tennis
-    fitness wellness business witness wilderness success access"""
+    fitness wellness business witness wilderness success access paris iris"""
 )
+# Words whose "-er", "-ing" or "-ed" ending is part of the word: stripping it would make them
+# collide with another word ("corner" is not "corn", "ceiling" is not "ceil").
+_KEEP_ENDING: frozenset[str] = word_set(
+    """water paper power tower corner number summer winter silver super river liner boxer
+    ceiling wedding king ring string spring thing nothing morning evening sterling bed red
+    need speed feed seed weed breed bred shed sled hundred sacred wicked naked"""
+)
+_VOWELS = frozenset("aeiouy")
+# Near-synonyms searchers use for the same thing, by stem: the left side is read as the right.
+# Small and curated: a wrong entry merges topics, a missing one only keeps a variant apart.
+_SYNONYM_WORDS: dict[str, str] = {
+    "sneaker": "shoe",
+    "jog": "run",
+    "jogging": "run",
+    "tap": "faucet",
+    "cupboard": "cabinet",
+    "sheetrock": "drywall",
+    "airfare": "flight",
+    "airline": "flight",
+    "refi": "refinance",
+    "refinancing": "refinance",
+    "pup": "puppy",
+    "housebreaking": "potty",
+    "housebreak": "potty",
+    "toilet": "potty",
+    "renovation": "remodel",
+    "makeover": "remodel",
+    "mildew": "mold",
+    "c25k": "couch 5k",
+    "hysa": "high yield savings",
+    "ketogenic": "keto",
+    "tooth": "teeth",
+    "cupcake": "muffin",
+}
+# Two-word near-synonyms ("fish tank" is an aquarium, a "hydration pack" a hydration vest).
+_SYNONYM_PAIRS: dict[tuple[str, str], str] = {
+    ("fish", "tank"): "aquarium",
+    ("plane", "ticket"): "flight",
+    ("airline", "ticket"): "flight",
+    ("hydration", "pack"): "hydration vest",
+    ("interest", "saving"): "high yield savings",
+    ("house", "train"): "potty train",
+}
 
 
+@lru_cache(maxsize=500_000)
 def stem(word: str) -> str:
-    """A light plural stemmer: enough to make "shoes" and "shoe" one term, nothing clever."""
+    """A light suffix stripper in the spirit of Porter's: plurals, "-ing", "-ed", "-er", so run,
+    running and runners are one term; `_KEEP_ENDING` holds the words it must not cut."""
+    word = _plural(word)
+    if len(word) <= 4 or word in _KEEP_ENDING or not word.isalpha():
+        return word
+    for suffix in ("ing", "ed", "er"):
+        if word.endswith(suffix):
+            base = word[: -len(suffix)]
+            if len(base) >= 3 and _VOWELS & set(base):
+                return _undouble(base)
+    if word.endswith("e") and len(word) > 4:
+        return word[:-1]  # "remove" and "removing" meet at "remov"
+    return word
+
+
+def _plural(word: str) -> str:
     if len(word) <= 3 or word in _NOT_PLURAL or not word.isalpha():
         return word
     if word.endswith("ies") and len(word) > 4:
@@ -58,6 +119,40 @@ def stem(word: str) -> str:
     return word
 
 
+def _undouble(base: str) -> str:
+    """ "runn" -> "run", "plann" -> "plan"; "fill", "press" and "buzz" keep their pair."""
+    if len(base) >= 3 and base[-1] == base[-2] and base[-1] not in _VOWELS | {"l", "s", "z"}:
+        return base[:-1]
+    return base
+
+
+def _stem_phrase(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in text.split())
+
+
+_SYNONYM_STEMS: dict[str, tuple[str, ...]] = {
+    stem(left): _stem_phrase(right) for left, right in _SYNONYM_WORDS.items()
+}
+_SYNONYM_STEM_PAIRS: dict[tuple[str, str], tuple[str, ...]] = {
+    (stem(a), stem(b)): _stem_phrase(right) for (a, b), right in _SYNONYM_PAIRS.items()
+}
+
+
+def canonical(stems: list[str]) -> list[str]:
+    """Stems with near-synonyms read as their canonical form (two-word pairs first)."""
+    out: list[str] = []
+    i = 0
+    while i < len(stems):
+        pair = _SYNONYM_STEM_PAIRS.get((stems[i], stems[i + 1])) if i + 1 < len(stems) else None
+        if pair is not None:
+            out.extend(pair)
+            i += 2
+            continue
+        out.extend(_SYNONYM_STEMS.get(stems[i], (stems[i],)))
+        i += 1
+    return out
+
+
 def words(text: str) -> list[str]:
     """Lower-cased words of a keyword, apostrophes and hyphens kept inside words."""
     return _WORD_RE.findall(text.lower().replace("’", "'"))
@@ -65,34 +160,35 @@ def words(text: str) -> list[str]:
 
 def is_meaningful(word: str) -> bool:
     """Whether a word says something about the topic (not a stopword, modifier or number)."""
-    return (
-        word not in STOPWORDS
-        and word not in MODIFIERS
-        and not _YEAR_OR_NUMBER_RE.match(word)
-        and len(word) > 1
-    )
+    return word not in STOPWORDS and word not in MODIFIERS and not _YEAR_OR_NUMBER_RE.match(word)
 
 
 def segments(text: str) -> list[list[tuple[str, str]]]:
     """Runs of meaningful words, split where a stopword or modifier stood: [(stem, surface)]."""
-    runs: list[list[tuple[str, str]]] = []
+    return [list(run) for run in _segments(text)]
+
+
+@lru_cache(maxsize=200_000)
+def _segments(text: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """`segments`, cached: clustering and naming read each keyword several times."""
+    runs: list[tuple[tuple[str, str], ...]] = []
     current: list[tuple[str, str]] = []
     for word in words(text):
         if is_meaningful(word):
             current.append((stem(word.replace("'", "")), word))
         elif current:
-            runs.append(current)
+            runs.append(tuple(current))
             current = []
     if current:
-        runs.append(current)
-    return runs
+        runs.append(tuple(current))
+    return tuple(runs)
 
 
 def features(text: str) -> list[str]:
     """Clustering features of a keyword: stemmed terms and the bigrams inside each run."""
     out: list[str] = []
-    for run in segments(text):
-        stems = [s for s, _ in run]
+    for run in _segments(text):
+        stems = canonical([s for s, _ in run])
         out.extend(stems)
         out.extend(f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False))
     if not out:
@@ -103,7 +199,7 @@ def features(text: str) -> list[str]:
 
 def phrases(text: str, max_len: int = 3) -> Iterable[tuple[str, str]]:
     """Candidate names inside a keyword: (stemmed key, surface form) n-grams of its runs."""
-    for run in segments(text):
+    for run in _segments(text):
         for size in range(1, max_len + 1):
             for start in range(len(run) - size + 1):
                 part = run[start : start + size]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import random
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -161,3 +162,62 @@ def test_cluster_vectors_separates_embedding_blobs() -> None:
     assert all(len({blob[i] for i in g}) == 1 for g in auto)
     assert cluster_vectors(ids, vectors) == auto
     assert cluster_vectors([], np.zeros((0, 16))) == []
+
+
+LABELLED = Path(__file__).resolve().parent.parent / "data" / "labelled_keywords.csv"
+
+
+def test_labelled_set_is_large_varied_and_unique() -> None:
+    with LABELLED.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    topics = {r["topic"] for r in rows}
+    assert len(rows) >= 1_000 and len(topics) >= 40
+    assert len({r["topic"].split("/")[0] for r in rows}) >= 8  # industries
+    assert len({r["keyword"] for r in rows}) == len(rows)
+
+
+def test_lexical_clusters_agree_with_an_seo_on_the_labelled_set() -> None:
+    from sklearn.metrics import adjusted_rand_score, v_measure_score
+
+    with LABELLED.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    groups = cluster_texts([(i, r["keyword"]) for i, r in enumerate(rows)])
+    where = _cluster_of(groups)
+    labels = [where[i] for i in range(len(rows))]
+    truth = [r["topic"] for r in rows]
+    assert v_measure_score(truth, labels) >= 0.92
+    assert adjusted_rand_score(truth, labels) >= 0.75
+    assert len(groups) <= 2 * len({r["topic"] for r in rows})
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ["long run pace", "long running pace", "long runs for runners pace"],
+        ["hydration pack for trail", "hydration vest for trail", "trail hydration vests"],
+        ["fix dripping faucet", "fix dripping tap", "dripping taps fix"],
+        ["fish tank setup", "aquarium setup", "setting up an aquarium"],
+    ],
+)
+def test_variants_and_near_synonyms_land_together(variants: list[str]) -> None:
+    filler = [
+        "mortgage refinance rates",
+        "roth ira limits",
+        "banana bread recipe",
+        "paris hotels",
+        "dog anxiety vest",
+    ]
+    groups = cluster_texts(list(enumerate(variants + filler)))
+    where = _cluster_of(groups)
+    assert len({where[i] for i in range(len(variants))}) == 1, groups
+
+
+def test_big_groups_are_named_by_a_head_phrase_not_a_generic_word() -> None:
+    with LABELLED.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    groups = cluster_texts([(i, r["keyword"]) for i, r in enumerate(rows)])
+    big = [g for g in groups if len(g.ids) >= 10]
+    multi_word = [g for g in big if len(g.name.split()) >= 2]
+    assert len(multi_word) >= 0.9 * len(big), [g.name for g in big if g not in multi_word]
+    names = {g.name for g in groups}
+    assert {"paris hotels", "mold removal", "japan itinerary", "drywall repair"} <= names

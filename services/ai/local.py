@@ -85,6 +85,16 @@ class LocalProvider(AsyncFromSync):
         return self._result(drafts)
 
     @_as_provider_error
+    def describe_cluster_groups(
+        self, groups: list[tuple[str, list[str]]], members: list[list[KeywordInput]]
+    ) -> list[tuple[str, str]]:
+        """(description, intent) of each named group of stage 1's clustering, from its keywords."""
+        return [
+            describe_group(name, terms, kws)
+            for (name, terms), kws in zip(groups, members, strict=True)
+        ]
+
+    @_as_provider_error
     def generate_ideas(self, cluster: ClusterBrief) -> AIResult[IdeaSet]:
         """3-7 ideas whose outlines and covered keywords come from the cluster's keywords."""
         return self._result(build_ideas(cluster))
@@ -113,6 +123,14 @@ class LocalProvider(AsyncFromSync):
 
 def _draft(group: ClusterGroup, members: list[KeywordInput]) -> ClusterDraft:
     """A cluster draft: intent by volume-weighted vote, a description from its keywords."""
+    description, intent = describe_group(group.name, group.terms, members)
+    return ClusterDraft(
+        name=group.name, description=description, intent=intent, keyword_ids=list(group.ids)
+    )
+
+
+def describe_group(name: str, terms: list[str], members: list[KeywordInput]) -> tuple[str, str]:
+    """(description, intent) of a group of keywords named `name`, from the keywords alone."""
     votes: dict[str, float] = defaultdict(float)
     for kw in members:
         intent = kw.intent if kw.intent in INTENTS else "informational"
@@ -121,10 +139,8 @@ def _draft(group: ClusterGroup, members: list[KeywordInput]) -> ClusterDraft:
     top = max(members, key=lambda k: (k.volume, -members.index(k)))
     volume = sum(max(0, k.volume) for k in members)
     count = f"{len(members)} keyword{'s' if len(members) != 1 else ''}"
-    description = f"{count} about {group.name} ({volume:,} searches a month), led by “{top.text}”."
-    if group.terms:
-        description += f" Also covers: {', '.join(group.terms[:4])}."
+    description = f"{count} about {name} ({volume:,} searches a month), led by “{top.text}”."
+    if terms:
+        description += f" Also covers: {', '.join(terms[:4])}."
     description += f" Mostly {intent} intent. Grouped locally by shared terms."
-    return ClusterDraft(
-        name=group.name, description=description, intent=intent, keyword_ids=list(group.ids)
-    )
+    return description, intent

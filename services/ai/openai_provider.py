@@ -187,6 +187,21 @@ class OpenAIProvider:
         )
         return AIResult(value=list(drafts.values()), usage=usage)
 
+    def name_cluster_groups(
+        self, groups: list[list[KeywordInput]], offered: list[str]
+    ) -> AIResult[list[ClusterLabel]]:
+        """One chat call naming a few groups (answers in group order); retry it on its own."""
+        by_id = {k.id: k for g in groups for k in g}
+        ids = [[k.id for k in g] for g in groups]
+        answer = self._sync(lambda: self._name_clusters(ids, by_id, offered))
+        labels = sorted(answer.value.clusters, key=lambda c: c.number)
+        return AIResult(value=labels, usage=self._chat_usage(answer))
+
+    def embed_texts(self, texts: list[str]) -> tuple[np.ndarray, int]:
+        """One vector per text with the embeddings model, and the tokens spent (one request
+        per EMBEDDING_BATCH texts): the `Embedder` services.keyword_clusters stores from."""
+        return self._sync(lambda: self._embed(texts))
+
     async def _embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
         """One vector per text, in order, and the tokens spent, in batches."""
         rows: list[list[float]] = []

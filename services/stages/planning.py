@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from contracts.messages import plural
 from contracts.stages import MIN_KEYWORDS_TO_CLUSTER, Stage
-from contracts.status import ClusterStatus, IdeaStatus, KeywordStatus, TaskStatus
-from models import Cluster, ContentIdea, Keyword, Site, Task
-from services.ai.schemas import AIResult, ClusterBrief, ExistingCluster, KeywordInput
+from contracts.status import ClusterStatus, GenerationStatus, IdeaStatus, KeywordStatus, TaskStatus
+from models import Cluster, ContentIdea, Keyword, Site, StageItem, Task
+from services.ai.schemas import AIResult, ClusterBrief, KeywordInput
+from services.keyword_clusters import save_clusters
+from services.stage_clustering import cluster_stage
 from services.stages.base import ItemWork, NothingToDo, StageContext, StageService
 
 
@@ -56,93 +58,76 @@ class ClusterKeywords(StageService):
         return None
 
     def load_batch(self, session: Session, ctx: StageContext, ids: list[int]) -> ItemWork:
-        rows = session.exec(
-            select(Keyword).where(col(Keyword.id).in_(ids), col(Keyword.cluster_id).is_(None))
-        ).all()
-        existing = session.exec(
-            select(Cluster.id, Cluster.name).where(Cluster.site_id == ctx.site_id)
-        ).all()
+        """Every unclustered keyword of this run's stage (not only the batch's): the stage is
+        clustered once, together; later batches find their keywords mapped already."""
         return ItemWork(
-            name=f"{plural(len(rows), 'keyword')}",
-            brief=(
-                [
-                    KeywordInput(
-                        id=k.id,
-                        text=k.text,
-                        volume=k.volume,
-                        difficulty=k.difficulty,
-                        intent=k.intent,
-                    )
-                    for k in rows
-                    if k.id is not None
-                ],
-                [ExistingCluster(id=c[0], name=c[1]) for c in existing],
-            ),
+            name=f"{plural(len(ids), 'keyword')}",
+            brief=(load_scope(session, ctx, ids), [], ids),
         )
 
     def generate(self, ctx: StageContext, work: ItemWork) -> AIResult[Any] | None:
-        keywords, existing = work.brief
+        keywords, _, _ = work.brief
         if not keywords:
             return None
-        return ctx.provider.cluster_keywords(keywords, existing)
+        return cluster_stage(ctx, keywords)
 
     def save_batch(
         self, session: Session, ctx: StageContext, work: ItemWork, result: AIResult[Any] | None
     ) -> tuple[dict[int, dict[str, int]], dict[str, int]]:
-        """Map keywords to clusters by id; returns (per-keyword counters, batch counters)."""
-        per_item: dict[int, dict[str, int]] = {}
+        """Map keywords to clusters by id; returns (per-keyword counters of the batch's own
+        keywords, batch counters). A batch keyword an earlier batch of the run mapped counts
+        as mapped here: that batch clustered the whole stage."""
+        keywords, _, batch_ids = work.brief
         new_clusters = 0
-        if result is None:
-            return per_item, {}
-        allowed = {k.id for k in work.brief[0]}
-        touched: set[int] = set()
-        for draft in result.value:
-            ids = [i for i in draft.keyword_ids if i in allowed]
-            if not ids:
-                continue
-            cluster = session.exec(
-                select(Cluster).where(
-                    Cluster.site_id == ctx.site_id,
-                    func.lower(Cluster.name) == draft.name.strip().lower(),
+        if result is not None:
+            _, new_clusters = save_clusters(
+                session,
+                ctx.account_id,
+                ctx.site_id,
+                result.value,
+                {k.id for k in keywords},
+                result.usage.provider,
+                result.usage.model,
+            )
+            session.flush()
+        clustered = session.exec(
+            select(Keyword.id).where(
+                col(Keyword.id).in_(batch_ids), col(Keyword.cluster_id).is_not(None)
+            )
+        ).all()
+        per_item = {int(i or 0): {"keywords": 1} for i in clustered}
+        return per_item, ({"clusters": new_clusters} if result is not None else {})
+
+
+def load_scope(session: Session, ctx: StageContext, ids: list[int]) -> list[KeywordInput]:
+    """The keywords one clustering covers: the run's whole stage-1 queue still unclustered
+    (every batch of it), or just `ids` outside a run's queue."""
+    queued = select(StageItem.item_id).where(
+        StageItem.run_id == ctx.run_id,
+        StageItem.stage == int(Stage.CLUSTER_KEYWORDS),
+        col(StageItem.status) != GenerationStatus.FAILED,
+    )
+    scope = set(session.exec(queued).all()) | set(ids)
+    rows: list[Keyword] = []
+    ordered = sorted(scope)
+    for start in range(0, len(ordered), 5_000):
+        rows.extend(
+            session.exec(
+                select(Keyword).where(
+                    col(Keyword.id).in_(ordered[start : start + 5_000]),
+                    Keyword.site_id == ctx.site_id,
+                    col(Keyword.cluster_id).is_(None),
+                    Keyword.disabled == False,  # noqa: E712
                 )
-            ).first()
-            if cluster is None:
-                cluster = Cluster(
-                    account_id=ctx.account_id,
-                    site_id=ctx.site_id,
-                    name=draft.name.strip(),
-                    description=draft.description,
-                    intent=draft.intent,
-                    provider=result.usage.provider,
-                    model=result.usage.model,
-                )
-                session.add(cluster)
-                session.flush()
-                new_clusters += 1
-            # Conditional on `cluster_id IS NULL` in the UPDATE itself: an overlapping attempt
-            # (a timed-out twin still running) cannot re-point keywords the other mapped.
-            mapped = session.execute(
-                update(Keyword)
-                .where(col(Keyword.id).in_(ids), col(Keyword.cluster_id).is_(None))
-                .values(cluster_id=cluster.id, status=KeywordStatus.MAPPED)
-                .returning(col(Keyword.id))
-            ).scalars()
-            for keyword_id in mapped:
-                per_item[keyword_id] = {"keywords": 1}
-            touched.add(cluster.id)  # type: ignore[arg-type]
-            allowed -= set(ids)
-        session.flush()
-        for cluster_id in touched:
-            count, volume = session.exec(
-                select(func.count(), func.coalesce(func.sum(Keyword.volume), 0)).where(
-                    Keyword.cluster_id == cluster_id
-                )
-            ).one()
-            cluster = session.get(Cluster, cluster_id)
-            assert cluster is not None
-            cluster.keywords_count, cluster.volume = int(count), int(volume)
-            session.add(cluster)
-        return per_item, {"clusters": new_clusters}
+            ).all()
+        )
+    return [
+        KeywordInput(
+            id=k.id, text=k.text, volume=k.volume, difficulty=k.difficulty, intent=k.intent
+        )
+        for k in sorted(rows, key=lambda k: k.id or 0)
+        if k.id is not None
+    ]
 
 
 class GenerateIdeas(StageService):

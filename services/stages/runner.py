@@ -297,10 +297,11 @@ def _process_whole_batch(
     _start_items(ctx, ids)
     heartbeat(f"{len(ids)} keywords")
     key = credits.item_key(ctx.run_id, int(ctx.stage), ids[0]) + f":batch{len(ids)}"
-    cost = credits.cost_per_item(ctx.stage, ctx.settings) * len(ids)
     with session_scope() as session:
         work = service.load_batch(session, ctx, ids)  # type: ignore[attr-defined]
     todo = {k.id for k in work.brief[0]}
+    # Charged per keyword clustered: the batch clusters the stage's whole remaining queue.
+    cost = credits.cost_per_item(ctx.stage, ctx.settings) * len(todo)
     try:
         if cost and todo:
             with session_scope() as session:

@@ -33,6 +33,10 @@ class ControlledProvider(LocalProvider):
         self._enter("cluster_keywords")
         return super().cluster_keywords(keywords, existing)
 
+    def describe_cluster_groups(self, groups, members):  # type: ignore[no-untyped-def]
+        self._enter("cluster_keywords")  # stage 1's call to the local provider
+        return super().describe_cluster_groups(groups, members)
+
     def generate_ideas(self, cluster):  # type: ignore[no-untyped-def]
         self._enter("generate_ideas")
         return super().generate_ideas(cluster)
