@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
 from temporalio.client import Client
@@ -61,7 +61,7 @@ class ProgressHub:
         finally:
             self._forget_if_idle(reader)
 
-    async def follow(self, run: AutomationRun) -> AsyncIterator[RunProgress]:
+    async def follow(self, run: AutomationRun) -> AsyncGenerator[RunProgress, None]:
         """The progress now and whenever it changes, until the run has ended."""
         reader = self._reader(run)
         reader.watchers += 1

@@ -23,8 +23,8 @@ from services.keyword_rows import normalize_keyword
 from services.stage_clustering import cluster_stage
 from services.stages.base import StageContext
 from services.stages.planning import load_scope
-from tests.helpers.fake_openai import FakeOpenAI
 from tests.helpers import count, seed_site
+from tests.helpers.fake_openai import FakeOpenAI
 from worker import build_worker
 
 
