@@ -95,20 +95,18 @@ class AutomationRunWorkflow:
         try:
             if not self.s.begun and not await self._begin(inp):
                 return self._progress()
-            while not self.scheduler.finished():
+            while True:
                 if self._cancel_flights:
                     self._cancel_flights = False
                     self.scheduler.cancel_in_flight()
                 continue_due = workflow.info().is_continue_as_new_suggested()
-                self.scheduler.advance(
-                    dispatch=not self.s.paused and not continue_due, close=not self.s.paused
-                )
+                self.scheduler.advance(active=not self.s.paused and not continue_due)
                 failed = self.scheduler.failed_stage()
                 if failed is not None:
                     await self._stop_failed(failed)
                     break
-                if self.scheduler.finished():
-                    break
+                if self.scheduler.finished() and not self.s.paused:
+                    break  # a paused run that drained to its end completes once resumed
                 await self._keep_recorded()
                 if continue_due and not self.scheduler.in_flight():
                     await self._finish_recording()

@@ -183,18 +183,19 @@ class StageScheduler:
 
     # --- driving -------------------------------------------------------------------------------
 
-    def advance(self, dispatch: bool, close: bool = True) -> None:
-        """One turn: dispatch what is loaded, plan the queues that need it, dispatch again,
-        and close the stages that are done. `dispatch` False (paused, or continue-as-new is
-        due) starts nothing; `close` False (paused) leaves finished stages open until resume."""
+    def advance(self, active: bool) -> None:
+        """One turn: dispatch what is loaded, plan the queues that need it, and close the
+        stages that are done. Not `active` (paused, or continue-as-new is due) starts nothing,
+        plans included, and only closes what has finished."""
+        if active:
+            for number in self.queues:
+                if self._may_work(number):
+                    self._dispatch(number)
+            for number in self.queues:
+                if self._may_work(number) and self._needs_plan(number):
+                    self._planning[number] = asyncio.create_task(self._plan(number))
         for number in self.queues:
-            if dispatch and self._may_work(number):
-                self._dispatch(number)
-        for number in self.queues:
-            if self._may_work(number) and self._needs_plan(number):
-                self._planning[number] = asyncio.create_task(self._plan(number))
-        for number in self.queues:
-            if close and self._may_work(number):
+            if self._may_work(number):
                 self._close_if_done(number)
 
     def _needs_plan(self, number: int) -> bool:

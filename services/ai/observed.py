@@ -23,10 +23,12 @@ class ObservedProvider:
         if attr.startswith("_") or not callable(value):
             return value
         if inspect.iscoroutinefunction(value):
+            # `agenerate_image` is the async form of `generate_image`: one function to count.
+            function = attr[1:] if attr.startswith("agenerate_") else attr
 
             @functools.wraps(value)
             async def observed_async(*args: Any, **kwargs: Any) -> Any:
-                with metrics.ai_call(self.name, attr) as call:
+                with metrics.ai_call(self.name, function) as call:
                     return _record(call, await value(*args, **kwargs))
 
             return observed_async
