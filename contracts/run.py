@@ -239,7 +239,7 @@ class StageState(BaseModel):
     planned_final: bool = False
     planned_once: bool = False
     # Upstream completed items since the last plan: planning may find new eligible items.
-    upstream_moved: bool = True
+    upstream_moved: bool = False
     total: int = 0  # items in this run's queue for the stage (the database's count)
     unloaded: int = 0  # pending in the database, not yet loaded into the window
     window: list[ItemRef] = Field(default_factory=list)  # loaded (queued), not yet dispatched
