@@ -78,7 +78,8 @@ def seed(keywords: int) -> tuple[int, int]:
 async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, object]:
     from contracts.run import RunProgress
     from core.config import Settings, get_settings
-    from core.db import init_db, session_scope
+    from core.db import get_engine, session_scope
+    from core.schema import upgrade
     from core.search_attributes import SEARCH_ATTRIBUTES
     from services import credits, runs
     from tests.helpers.fake_openai import FakeOpenAI
@@ -111,7 +112,7 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
         os.environ.pop("IGNY8_AI_MAX_IN_FLIGHT", None)
         os.environ.pop("IGNY8_AI_RUN_CONCURRENCY", None)
     get_settings.cache_clear()
-    init_db()
+    upgrade(get_engine())
     account_id, site_id = seed(args.keywords)
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     settings: Settings = get_settings().model_copy(update={"task_queue": queue})
