@@ -116,6 +116,7 @@ def build_worker(
         activities=[stage_activities.process_item],
         max_concurrent_activities=settings.ai_max_in_flight,
         max_task_queue_activities_per_second=per_second,
+        interceptors=[LogContextInterceptor()],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
     )
     return Igny8Workers(main, ai)

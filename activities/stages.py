@@ -8,6 +8,7 @@ and whose limits the Temporal server enforces for every run and worker together.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import random
 from collections.abc import Callable
@@ -48,6 +49,7 @@ from contracts.stages import Stage
 from core.config import Settings
 from core.error_info import error_info
 from core.errors import AIProviderError, Igny8Error
+from core.logging import bind_item
 from services import run_records
 from services.ai.base import AIProvider
 from services.ai.observed import observed
@@ -85,7 +87,11 @@ class StageActivities:
     async def _in_db(self, fn: Callable[..., T], *args: Any) -> tuple[T, bool]:
         """Run a database step in a thread, to its end even when the activity is cancelled
         meanwhile (a half-seen write would be counted wrong); says whether a cancel came."""
-        step = asyncio.get_running_loop().run_in_executor(self._db, functools.partial(fn, *args))
+        # With this task's context (run, stage, item for logs and metrics), as to_thread does.
+        context = contextvars.copy_context()
+        step = asyncio.get_running_loop().run_in_executor(
+            self._db, functools.partial(context.run, fn, *args)
+        )
         cancelled = False
         while True:
             try:
@@ -126,6 +132,7 @@ class StageActivities:
         failure costs this call alone (Temporal retries it, after Retry-After or a jittered
         backoff); the last attempt, or a permanent error, fails the item alone."""
         ctx = self._context(inp.run_id, inp.account_id, inp.site_id, inp.stage)
+        bind_item(inp.item_id)  # in this task's context, which every database step copies
         start, cancelled = await self._in_db(runner.start_item, ctx, inp.item_id)
         if cancelled:
             await self._in_db(runner.abandon_item, ctx, start, True)

@@ -186,14 +186,20 @@ async def test_two_hosts_with_separate_disks_publish_through_s3(
 
     # Worker B's own metrics: what it finished, its AI calls, credits, publishing.
     published = len(contents)
-    assert sample(worker_metrics, "igny8_stage_items_total", stage="review") == published
+    # Host A may have reviewed and published a few before it died (items run many at once);
+    # B's own series count what B did, and B finished the run.
+    assert 1 <= sample(worker_metrics, "igny8_stage_items_total", stage="review") <= published
     assert sample(worker_metrics, "igny8_stage_items_total", stage="generate_images") >= 1
     assert sample(
         worker_metrics, "igny8_ai_calls_total", provider="local", function="generate_image"
     ) == sample(worker_metrics, "igny8_stage_items_total", stage="generate_images")
     assert sample(worker_metrics, "igny8_ai_call_duration_seconds_count") > 0
     assert sample(worker_metrics, "igny8_credits_charged_total", stage="generate_images") > 0
-    assert sample(worker_metrics, "igny8_publish_attempts_total", outcome="published") == published
+    assert (
+        1
+        <= sample(worker_metrics, "igny8_publish_attempts_total", outcome="published")
+        <= published
+    )
     assert sample(worker_metrics, "igny8_storage_operations_total", backend="s3", operation="get")
     assert sample(sdk_metrics, "temporal_activity_execution_latency_count") > 0
     assert f'task_queue="{task_queue}"' in sdk_metrics
