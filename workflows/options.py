@@ -14,7 +14,7 @@ from temporalio.common import RetryPolicy
 from contracts.run import RunOptions
 
 # Errors that trying again cannot fix: the item fails at once.
-PERMANENT_ERRORS = ["ValidationError", "InsufficientCreditsError", "WordPressConflictError"]
+PERMANENT_ERRORS = ["ValidationError", "InsufficientCreditsError"]
 
 
 class ActivityOptions(TypedDict, total=False):
