@@ -40,6 +40,23 @@ TEST_DB = os.environ.get("IGNY8_TEST_DB", "sqlite")
 HISTORY_SUGGEST_CAN = int(os.environ.get("IGNY8_TEST_SUGGEST_CAN", "400"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only: runs in the SQLite half of `make test` only (it does not depend on the "
+        "suite's database, or makes its own PostgreSQL one)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if TEST_DB != "postgresql":
+        return
+    once = pytest.mark.skip(reason="sqlite_only: already run in the SQLite half of make test")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(once)
+
+
 @contextlib.contextmanager
 def empty_database(folder: Path, backend: str = TEST_DB) -> Iterator[str]:
     """A new, empty database on the backend under test (dropped again on PostgreSQL)."""

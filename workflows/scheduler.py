@@ -465,9 +465,7 @@ class StageScheduler:
         if index + 1 < len(queues):
             self.s.stages[queues[index + 1]].upstream_moved = True
         if st.stage == PUBLISH_STAGE:
-            review = self.s.stages.get(Stage.REVIEW)
-            if review is not None:
-                review.result["published"] = review.result.get("published", 0) + 1
+            self._count_publish_outcome("published", None)
 
     def _count_failed(
         self, st: StageState, item: ItemRef, error: ErrorInfo | None, attempts: int
@@ -487,10 +485,20 @@ class StageScheduler:
             ),
         )
         if st.stage == PUBLISH_STAGE:
-            review = self.s.stages.get(Stage.REVIEW)
-            if review is not None:
-                review.result["publish_failed"] = review.result.get("publish_failed", 0) + 1
-                review.last_error = error or review.last_error
+            self._count_publish_outcome("publish_failed", error)
+
+    def _count_publish_outcome(self, key: str, error: ErrorInfo | None) -> None:
+        """Publishing reports under stage 7 (review): its counts and, when review already
+        closed before the publish queue drained, its message too."""
+        review = self.s.stages.get(Stage.REVIEW)
+        if review is None:
+            return
+        review.result[key] = review.result.get(key, 0) + 1
+        review.last_error = error or review.last_error
+        if review.status == "completed":
+            review.message = done_message(Stage.REVIEW, review.result) + failed_suffix(
+                review.failed_total
+            )
 
     @staticmethod
     def _keep_failure(st: StageState, item: FailedItem) -> None:
