@@ -15,7 +15,8 @@ COPY api api
 COPY cli cli
 COPY data data
 COPY worker.py ./
-RUN pip install --no-cache-dir . \
+# With the extras production uses: S3 image storage (IGNY8_STORAGE=s3) and OpenTelemetry tracing.
+RUN pip install --no-cache-dir ".[s3,otel]" \
     && useradd --system --uid 10001 --home-dir /app igny8 \
     && mkdir -p /data && chown igny8 /data
 ENV IGNY8_DATA_DIR=/data PYTHONUNBUFFERED=1

@@ -21,7 +21,7 @@ from temporalio.worker import Worker
 from activities.log_context import LogContextInterceptor
 from activities.stages import StageActivities
 from activities.wordpress import WordPressActivities
-from core.config import Settings, get_settings, log_safety_summary
+from core.config import ConfigurationError, Settings, get_settings, log_safety_summary
 from core.db import init_db
 from core.errors import (
     Igny8Error,
@@ -230,6 +230,9 @@ def main() -> None:
         clean = asyncio.run(serve(get_settings()))
     except Igny8Error as exc:
         log.error("%s", exc.message)
+        raise SystemExit(1) from None
+    except ConfigurationError as exc:
+        log.error("Configuration: %s", exc)
         raise SystemExit(1) from None
     if not clean:
         exit_now()

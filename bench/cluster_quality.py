@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 LABELLED = ROOT / "data" / "labelled_keywords.csv"
-BASE_COMMIT = "7e6faf7"  # the lexical method before issue 13
+BASE_COMMIT = "7e6faf7"  # the first lexical method, for comparison ("lexical-base")
 BASE_MODULES = ("services/keyword_terms.py", "services/cluster_naming.py", "services/clustering.py")
 METHODS = ("lexical", "lexical-base", "tfidf-kmeans", "semantic")
 

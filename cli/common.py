@@ -22,7 +22,7 @@ from sqlmodel import Session
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from core.config import Settings, get_settings
+from core.config import ConfigurationError, Settings, get_settings
 from core.db import init_db, read_session, session_scope
 from core.errors import Igny8Error, TemporalTLSError
 from core.temporal import connect
@@ -54,6 +54,8 @@ def command(fn: Callable[P, T]) -> Callable[P, T]:
             raise  # typer's own ways out (exit codes, usage errors)
         except Igny8Error as exc:
             fail(exc.message)
+        except ConfigurationError as exc:
+            fail(f"Configuration: {exc}")
         except RPCError as exc:
             fail(f"Temporal refused the request: {exc.message}")
         except (WorkflowQueryFailedError, WorkflowUpdateFailedError) as exc:

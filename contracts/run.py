@@ -23,6 +23,9 @@ UPDATE_RESUME = "resume_run"
 UPDATE_RETRY_FAILED = "retry_failed"
 QUERY_PROGRESS = "progress"
 QUERY_STAGE_QUEUE = "stage_queue"
+# Ids in one payload (a retry's selection, a batch, items settled at once): at most ~70 KB of
+# JSON, well under Temporal's 256 KB payload warning.
+MAX_ITEM_IDS = 10_000
 
 # Activity names: the workflow calls its activities by name, so it never imports their code.
 ACT_BEGIN_RUN = "begin_run"
@@ -105,7 +108,7 @@ class RetryInput(BaseModel):
     """Which failed items to put back in their stage's queue (all of them by default)."""
 
     stage: int | None = None
-    item_ids: list[int] | None = Field(default=None, max_length=10_000)
+    item_ids: list[int] | None = Field(default=None, max_length=MAX_ITEM_IDS)
 
 
 class RetryResult(BaseModel):
@@ -323,7 +326,7 @@ class BatchInput(BaseModel):
     site_id: int
     stage: int
     batch_no: int
-    item_ids: list[int] = Field(max_length=5000)
+    item_ids: list[int] = Field(max_length=MAX_ITEM_IDS)
 
 
 class ItemInput(BaseModel):
@@ -368,7 +371,7 @@ class MarkItemsInput(BaseModel):
 
     run_id: str
     stage: int
-    item_ids: list[int] = Field(default_factory=list, max_length=5000)
+    item_ids: list[int] = Field(default_factory=list, max_length=MAX_ITEM_IDS)
     status: str
     error: ErrorInfo | None = None
     only_from_failed: bool = False

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from contracts.run import PauseMode, RunProgress
+from contracts.run import MAX_ITEM_IDS, PauseMode, RunProgress
 from contracts.stages import FIRST_STAGE, LAST_STAGE
 from contracts.wordpress import PUBLISH_STAGE
 from models.schemas import MAX_ID, Id, RequestBody, Short, UtcDatetime
@@ -65,7 +65,7 @@ class RetryRequest(RequestBody):
     stage: QueueNo | None = Field(
         None, description="Only this queue's failed items (8: publishing)"
     )
-    item_ids: list[Id] | None = Field(None, max_length=10_000, description="Only these items")
+    item_ids: list[Id] | None = Field(None, max_length=MAX_ITEM_IDS, description="Only these items")
 
 
 class RetryResponse(BaseModel):

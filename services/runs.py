@@ -38,11 +38,12 @@ from contracts.run import (
 )
 from contracts.stages import AI_ITEM_STAGES, ALL_STAGES, STAGES, Stage
 from contracts.status import ACTIVE_RUN_STATUSES, GenerationStatus, RunStatus
+from contracts.wordpress import PUBLISH_STAGE
 from core.config import Settings
 from core.db import session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.temporal import SA_ACCOUNT, SA_SITE, SA_STAGE, SA_STATUS
-from models import AutomationConfig, AutomationRun, StageItem
+from models import AutomationConfig, AutomationRun, Content, StageItem
 from services.stages.queue import enqueue
 
 
@@ -122,13 +123,24 @@ async def start_run(
     manual: ManualSelection | None = None,
     retry_of: str | None = None,
     stages: list[int] | None = None,
+    requeue: dict[int, list[int]] | None = None,
 ) -> str:
-    """Record and start a run; ConflictError while the site has an active one."""
+    """Record and start a run; ConflictError while the site has an active one. `requeue`
+    puts items straight into the run's queues (a retried run's failures, publishing included)."""
     if manual and manual.stage not in ALL_STAGES:
         raise ValidationError(f"Unknown stage {manual.stage}")
     run_id = new_run_id(site_id, manual.stage if manual else None)
     options = await asyncio.to_thread(
-        _record_new_run, settings, run_id, account_id, site_id, trigger, manual, retry_of, stages
+        _record_new_run,
+        settings,
+        run_id,
+        account_id,
+        site_id,
+        trigger,
+        manual,
+        retry_of,
+        stages,
+        requeue or {},
     )
     run_input = RunInput(
         run_id=run_id,
@@ -164,6 +176,7 @@ def _record_new_run(
     manual: ManualSelection | None,
     retry_of: str | None,
     stages: list[int] | None,
+    requeue: dict[int, list[int]],
 ) -> RunOptions:
     """Insert the run's row (ConflictError while the site has an active run); its options."""
     with session_scope() as session:
@@ -176,6 +189,10 @@ def _record_new_run(
             # The selection goes to the run's queue, not into the workflow's input.
             picked = list(dict.fromkeys(manual.item_ids))
             enqueue(session, run_id, manual.stage, [(item_id, "") for item_id in picked])
+        queues = options.stages + ([PUBLISH_STAGE] if Stage.REVIEW in options.stages else [])
+        for stage, ids in requeue.items():
+            if stage in queues:
+                enqueue(session, run_id, stage, [(i, n) for i, n in _names(session, stage, ids)])
         insert_run_row(
             session,
             AutomationRun(
@@ -362,6 +379,15 @@ def _failed_items_of(run_id: str, stage: int | None) -> dict[int, list[int]]:
         return failed_items(session, run_id, stage)
 
 
+def _names(session: Session, stage: int, ids: list[int]) -> list[tuple[int, str]]:
+    """The queue names of items a retry puts back (their titles, as planning would)."""
+    if stage == PUBLISH_STAGE:
+        rows = session.exec(select(Content.id, Content.title).where(col(Content.id).in_(ids)))
+        titles = {int(i or 0): t for i, t in rows}
+        return [(i, titles.get(i, "")) for i in ids]
+    return [(i, "") for i in ids]
+
+
 def get_run(session: Session, run_id: str, account_id: int) -> AutomationRun:
     run = session.get(AutomationRun, run_id)
     if run is None or run.account_id != account_id:
@@ -390,16 +416,24 @@ async def retry_run(
         failed = {st: ids for st, ids in failed.items() if ids}
     if not failed:
         raise ConflictError(f"Run {run.id} has no failed items to retry")
-    first_stage = min(failed)
+    # The earliest stage's failures are the new run's selection; the later stages' go straight
+    # into their queues, and failed publishes into its publish queue (after an empty review).
+    first_stage = min(failed) if min(failed) in STAGES else Stage.REVIEW
     later = [s for s in (run.stages or list(ALL_STAGES)) if s > first_stage]
+    stages = [first_stage] + ([] if run.kind == "manual" else later)
     new_id = await start_run(
         client,
         settings,
         account_id=run.account_id,
         site_id=run.site_id,
         trigger=trigger,
-        manual=ManualSelection(stage=first_stage, item_ids=failed[first_stage]),
+        manual=ManualSelection(stage=first_stage, item_ids=failed.get(first_stage, [])),
         retry_of=run.id,
-        stages=[first_stage] + ([] if run.kind == "manual" else later),
+        stages=stages,
+        requeue={s: ids for s, ids in failed.items() if s != first_stage},
     )
-    return new_id, RetryResult(requeued=len(failed[first_stage]), stages=[first_stage])
+    queues = stages + ([PUBLISH_STAGE] if Stage.REVIEW in stages else [])
+    requeued = {s: ids for s, ids in failed.items() if s in queues}
+    return new_id, RetryResult(
+        requeued=sum(len(ids) for ids in requeued.values()), stages=sorted(requeued)
+    )

@@ -18,9 +18,6 @@ from core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 IGNY8_SERVICES = ("igny8-migrate", "api", "worker")
-# Settings being added on other branches at the same time (environment safety, metrics); the
-# compose file carries them already so a merged tree needs no edit here.
-SETTINGS_FROM_PARALLEL_WORK = {"IGNY8_ENV", "IGNY8_METRICS_PORT"}
 pytestmark = pytest.mark.sqlite_only
 
 
@@ -109,7 +106,7 @@ def test_igny8_commands_are_real(services: dict[str, dict[str, Any]]) -> None:
 
 
 def test_igny8_environment_names_are_settings(services: dict[str, dict[str, Any]]) -> None:
-    known = _setting_names() | SETTINGS_FROM_PARALLEL_WORK
+    known = _setting_names()
     for name in IGNY8_SERVICES:
         env = services[name]["environment"]
         unknown = set(env) - known
@@ -142,6 +139,9 @@ def test_prometheus_scrapes_the_api_and_every_worker(services: dict[str, dict[st
     workers = jobs["igny8-worker"]["dns_sd_configs"][0]
     metrics_port = int(services["worker"]["environment"]["IGNY8_METRICS_PORT"])
     assert workers["names"] == ["worker"] and workers["port"] == metrics_port == 9464
+    sdk = jobs["igny8-worker-sdk"]["dns_sd_configs"][0]
+    sdk_port = int(services["worker"]["environment"]["IGNY8_SDK_METRICS_PORT"])
+    assert sdk["names"] == ["worker"] and sdk["port"] == sdk_port == 9465
 
 
 def test_mounted_files_exist_and_the_image_holds_every_package(
@@ -158,3 +158,5 @@ def test_mounted_files_exist_and_the_image_holds_every_package(
         package = pattern.rstrip("*")
         assert f"COPY {package} {package}" in dockerfile, f"the image lacks {package}/"
     assert "alembic.ini" in dockerfile and 'CMD ["igny8", "worker"]' in dockerfile
+    # IGNY8_STORAGE=s3 and tracing need their extras inside the image.
+    assert 'pip install --no-cache-dir ".[s3,otel]"' in dockerfile

@@ -109,6 +109,7 @@ class AutomationRunWorkflow:
                     break  # a paused run that drained to its end completes once resumed
                 await self._keep_recorded()
                 if continue_due and not self.scheduler.in_flight():
+                    await self.scheduler.unload_windows()
                     await self._finish_recording()
                     await self._continue_as_new()
                 self._show_details()

@@ -57,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from core.error_info import error_info
     from workflows.options import BOOKKEEPING, ai_item, stage_batch
 
-MAX_FAILED_KEPT = 100  # failures listed in the workflow's state; the database has them all
+MAX_FAILED_KEPT = 20  # failures listed per queue in the workflow's state; the database has all
 RECENT_KEPT = 50
 NAME_KEPT = 60  # characters of an item's name held in the window
 MAX_WINDOW = 1000
@@ -311,6 +311,28 @@ class StageScheduler:
         tasks += list(self._planning.values())
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def unload_windows(self) -> None:
+        """Before continue-as-new: the items loaded in the windows go back to pending in the
+        database, so the state carried over holds counters, not ids; the next run plans again
+        at once."""
+        for st in self.s.stages.values():
+            if not st.window:
+                continue
+            settled = await workflow.execute_activity(
+                ACT_MARK_ITEMS,
+                MarkItemsInput(
+                    run_id=self.run_id,
+                    stage=st.stage,
+                    item_ids=[i.id for i in st.window],
+                    status="pending",
+                ),
+                result_type=SettledItems,
+                **BOOKKEEPING,
+            )
+            back = set(settled.statuses.get("pending", []))
+            st.window = [i for i in st.window if i.id not in back]
+            st.unloaded += len(back)
 
     def stop_all(self) -> None:
         """The run stops early (cancelled, or a stage failed): nothing else will run."""

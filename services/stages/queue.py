@@ -27,6 +27,7 @@ from services.stages.registry import service_for
 MAX_NAME = 120
 ERROR_KEPT = 300  # characters of an error message carried in workflow payloads
 REJECTED_KEPT = 100  # rejected items of a manual selection listed in one plan's answer
+ERRORS_REPORTED = 50  # failed items' errors in one settle answer (the rest: the flight's error)
 
 
 # --- planning ---------------------------------------------------------------------------------
@@ -203,8 +204,10 @@ def set_status(
     return session.execute(stmt.values(**values)).rowcount  # type: ignore[attr-defined]
 
 
-# Where an item may be when its flight is settled: a cancel only puts back what was in flight.
+# Where an item may be when its flight is settled: a cancel only puts back what was in flight,
+# and unloading (before continue-as-new) only what the window held.
 _SETTLE_FROM: dict[str, tuple[GS, ...]] = {
+    GS.PENDING: (GS.QUEUED,),
     GS.QUEUED: (GS.PROCESSING,),
     GS.FAILED: (GS.PROCESSING, GS.PENDING, GS.QUEUED),
     GS.COMPLETED: (GS.PROCESSING, GS.PENDING, GS.QUEUED),
@@ -235,7 +238,7 @@ def settle_items(inp: MarkItemsInput) -> SettledItems:
         out.statuses.setdefault(row.status, []).append(row.item_id)
         if row.status == GS.COMPLETED and row.result:
             out.results[row.item_id] = row.result
-        if row.status == GS.FAILED:
+        if row.status == GS.FAILED and len(out.errors) < ERRORS_REPORTED:
             out.errors[row.item_id] = row_error(row)
     return out
 

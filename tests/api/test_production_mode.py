@@ -4,6 +4,9 @@ signup credits are off unless the operator turns them on, and a secret key must 
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +18,8 @@ from api.main import create_app
 from core.config import ConfigurationError, Settings, log_safety_summary
 from tests.helpers.tenants import Tenant
 
-COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
 
 
 def production(**overrides: object) -> Settings:
@@ -79,6 +83,22 @@ def test_production_without_a_secret_key_does_not_start(monkeypatch: pytest.Monk
         production()
     assert "sk-do-not-print-me" not in str(caught.value)
     assert Settings(env="development").secret_key is None  # type: ignore[call-arg]
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("command", [["-m", "cli.main", "worker"], ["worker.py"]])
+def test_a_process_started_without_the_secret_says_so_in_one_line(
+    command: list[str], tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "IGNY8_SECRET_KEY"}
+    env |= {"IGNY8_ENV": "production", "IGNY8_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "IGNY8_SECRET_KEY must be set" in " ".join(output.split())
+    assert "Traceback" not in output
 
 
 @pytest.mark.sqlite_only
