@@ -246,6 +246,7 @@ class StageState(BaseModel):
     total: int = 0  # items in this run's queue for the stage (the database's count)
     unloaded: int = 0  # pending in the database, not yet loaded into the window
     window: list[ItemRef] = Field(default_factory=list)  # loaded (queued), not yet dispatched
+    stalled_plans: int = 0  # plans in a row that loaded nothing while items were pending
     completed: int = 0
     failed: list[FailedItem] = Field(default_factory=list)  # the first MAX_FAILED_KEPT
     failed_total: int = 0

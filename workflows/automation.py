@@ -178,8 +178,12 @@ class AutomationRunWorkflow:
         last = failed.last_error
         self.s.error = ErrorInfo(
             error_type=last.error_type if last else "StageFailed",
-            error_message=f"Stage {failed.stage} ({name}) failed: every one of its "
-            f"{plural(failed.total, 'item')} failed"
+            error_message=f"Stage {failed.stage} ({name}) failed: "
+            + (
+                f"every one of its {plural(failed.total, 'item')} failed"
+                if failed.total and failed.failed_total >= failed.total
+                else "it could not go on"
+            )
             + (f". Last error: {last.error_message}" if last else ""),
             phase=last.phase if last else None,
             timestamp=workflow.now(),

@@ -23,7 +23,7 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.messages import done_message, failed_suffix
+    from contracts.messages import done_message, failed_suffix, plural
     from contracts.run import (
         ACT_MARK_ITEMS,
         ACT_PLAN_STAGE,
@@ -62,6 +62,9 @@ RECENT_KEPT = 50
 NAME_KEPT = 60  # characters of an item's name held in the window
 MAX_WINDOW = 1000
 PUBLISH_CONCURRENCY = 4
+# Plans in a row that load nothing while the database says items are pending: the stage fails
+# (typed) instead of planning for ever.
+MAX_STALLED_PLANS = 3
 
 
 class RunEvents(Protocol):
@@ -215,6 +218,7 @@ class StageScheduler:
         if st.status == "pending":
             st.status = "running"
             st.started_at = workflow.now()
+        asked = max(self._window_size(number) - len(st.window), 0)
         try:
             plan = await workflow.execute_activity(
                 ACT_PLAN_STAGE,
@@ -223,21 +227,21 @@ class StageScheduler:
                     account_id=self.inp.account_id,
                     site_id=self.inp.site_id,
                     stage=number,
-                    window=max(self._window_size(number) - len(st.window), 0),
+                    window=asked,
                     manual=bool(manual and manual.stage == number),
                     final=final,
                 ),
                 result_type=PlanStageResult,
                 **BOOKKEEPING,
             )
-            self._apply_plan(st, plan, first=not st.planned_once)
+            self._apply_plan(st, plan, first=not st.planned_once, asked=asked)
             st.planned_once = True
             st.planned_final = st.planned_final or final
         finally:
             self._planning.pop(number, None)
             self.events.changed()
 
-    def _apply_plan(self, st: StageState, plan: PlanStageResult, first: bool) -> None:
+    def _apply_plan(self, st: StageState, plan: PlanStageResult, first: bool, asked: int) -> None:
         if plan.skip_message:
             st.status = "skipped"
             st.message = plan.skip_message
@@ -250,6 +254,17 @@ class StageScheduler:
         st.window.extend(ItemRef(id=i.id, name=i.name[:keep]) for i in plan.items)
         for item in plan.rejected:
             self._keep_failure(st, item)
+        stalled = asked and plan.unloaded and not (plan.items or plan.rejected or st.window)
+        st.stalled_plans = st.stalled_plans + 1 if stalled else 0
+        if st.stalled_plans >= MAX_STALLED_PLANS:
+            st.status, st.finished_at = "failed", workflow.now()
+            st.last_error = ErrorInfo(
+                error_type="PlanStalledError",
+                error_message=f"{plural(plan.unloaded, 'item')} pending, but "
+                f"{MAX_STALLED_PLANS} plans in a row loaded none of them",
+                timestamp=workflow.now(),
+            )
+            st.message = f"Stalled: {st.last_error.error_message}"
 
     def _dispatch(self, number: int) -> None:
         st = self.s.stages[number]

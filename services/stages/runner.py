@@ -170,17 +170,22 @@ def finish_item(ctx: StageContext, start: ItemStart, result: AIResult[Any] | Non
     except NothingToDo:
         return _complete_without_work(ctx, start)
     metrics.item_finished(ctx.stage, GS.COMPLETED)
-    usage = result.usage if result is not None else None
     return ItemOutcome(
         id=start.item_id,
         status="completed",
         result=counters,
         attempts=start.attempts,
         credits_charged=start.cost,
-        cost=Cost(tokens_in=usage.tokens_in, tokens_out=usage.tokens_out, cost_usd=usage.cost_usd)
-        if usage
-        else Cost(),
+        cost=cost_of(result),
     )
+
+
+def cost_of(result: AIResult | None) -> Cost:  # type: ignore[type-arg]
+    """What an AI result spent, as the progress contract counts it."""
+    if result is None:
+        return Cost()
+    u = result.usage
+    return Cost(tokens_in=u.tokens_in, tokens_out=u.tokens_out, cost_usd=u.cost_usd)
 
 
 def fail_item(ctx: StageContext, start: ItemStart, error: ErrorInfo) -> ItemOutcome:
@@ -336,5 +341,7 @@ def _process_whole_batch(
     metrics.item_finished(ctx.stage, GS.COMPLETED, len(ids))
     outcomes = [ItemOutcome(id=i, status="completed", result=per_item.get(i, {})) for i in ids]
     if outcomes:
+        # The batch's counters and what its AI calls spent ride on its first item.
         outcomes[0].result = {**outcomes[0].result, **batch_counters}
+        outcomes[0].cost = cost_of(result)
     return BatchResult(outcomes=outcomes, credits_charged=cost if todo else 0)
