@@ -15,8 +15,9 @@ COPY api api
 COPY cli cli
 COPY data data
 COPY worker.py ./
-# With the extras production uses: S3 image storage (IGNY8_STORAGE=s3) and OpenTelemetry tracing.
-RUN pip install --no-cache-dir ".[s3,otel]" \
+# With the extras production uses: S3 image storage (IGNY8_STORAGE=s3), OpenTelemetry tracing and
+# the offline semantic clustering (IGNY8_CLUSTERING=auto picks it).
+RUN pip install --no-cache-dir ".[s3,otel,semantic]" \
     && useradd --system --uid 10001 --home-dir /app igny8 \
     && mkdir -p /data && chown igny8 /data
 ENV IGNY8_DATA_DIR=/data PYTHONUNBUFFERED=1

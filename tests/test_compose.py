@@ -158,5 +158,5 @@ def test_mounted_files_exist_and_the_image_holds_every_package(
         package = pattern.rstrip("*")
         assert f"COPY {package} {package}" in dockerfile, f"the image lacks {package}/"
     assert "alembic.ini" in dockerfile and 'CMD ["igny8", "worker"]' in dockerfile
-    # IGNY8_STORAGE=s3 and tracing need their extras inside the image.
-    assert 'pip install --no-cache-dir ".[s3,otel]"' in dockerfile
+    # IGNY8_STORAGE=s3, tracing and semantic clustering need their extras inside the image.
+    assert 'pip install --no-cache-dir ".[s3,otel,semantic]"' in dockerfile
