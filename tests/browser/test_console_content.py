@@ -1,16 +1,22 @@
 """The post editor and the publish guard in a real browser: an edited meta description is kept
 after a reload; a double click on Publish makes exactly one WordPress post (counted on the real
-WordPress by the article's unique title), after which only "View on WordPress" is offered."""
+WordPress by the article's unique title), after which only "View on WordPress" is offered. The
+WordPress round trip: a title an editor changed on WordPress is shown beside igny8's, adopted,
+caught again at publish time, and overwritten only after a confirmation."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 from playwright.async_api import expect
 
+from core.crypto import encrypt
 from core.db import session_scope
 from models import Content, Site
+from services.wp_sync import SYNC_OVERLAP
 
 BODY = "<p>Intro.</p><h2>Choosing</h2><p>First part.</p><h2>Caring</h2><p>Second part.</p>"
 
@@ -132,6 +138,125 @@ async def test_publish_guard_makes_one_post(signed_in, tenant, console, wordpres
         for post in wordpress_posts_titled(wordpress, title):  # leave WordPress as found
             httpx.delete(
                 f"{wordpress.url}/wp-json/wp/v2/posts/{post['id']}",
+                auth=(wordpress.username, wordpress.app_password),
+                params={"force": "true"},
+                timeout=30,
+            )
+
+
+def wp_post(wp, post_id: int, **fields: str) -> dict:  # type: ignore[no-untyped-def]
+    """Read (or, given fields, change) a post on WordPress directly, as an editor would."""
+    answer = (
+        httpx.post(
+            f"{wp.url}/wp-json/wp/v2/posts/{post_id}",
+            auth=(wp.username, wp.app_password),
+            json=fields,
+            timeout=30,
+        )
+        if fields
+        else httpx.get(
+            f"{wp.url}/wp-json/wp/v2/posts/{post_id}",
+            auth=(wp.username, wp.app_password),
+            params={"context": "edit"},
+            timeout=30,
+        )
+    )
+    answer.raise_for_status()
+    return answer.json()
+
+
+def sync_from_now(site_id: int) -> None:
+    """The next incremental sync asks only for posts modified from now on (the local WordPress
+    holds other tests' posts too)."""
+    with session_scope() as s:
+        site = s.get(Site, site_id)
+        assert site is not None
+        site.wp_last_sync_at = datetime.now(UTC).replace(microsecond=0) + SYNC_OVERLAP
+        s.add(site)
+
+
+async def test_wordpress_edit_is_shown_adopted_and_overwritten(  # type: ignore[no-untyped-def]
+    signed_in, tenant, console, wordpress, shot
+) -> None:
+    page = signed_in
+    site_id, content_id, title = seed_article(
+        tenant.account_id,
+        wp_url=wordpress.url,
+        wp_username=wordpress.username,
+        wp_app_password_encrypted=encrypt(wordpress.app_password),
+        publish_status="publish",
+    )
+    await page.reload()
+    await page.get_by_label("Current site").select_option(str(site_id))
+    post_id = None
+    try:
+        # Published from the console.
+        await page.goto(f"{console.origin}/#/content/{content_id}")
+        await page.locator("[data-testid=publish]").click()
+        view = page.locator("[data-testid=view-on-wordpress]")
+        await expect(view).to_be_visible(timeout=90_000)
+        with session_scope() as s:
+            post_id = s.get(Content, content_id).external_id  # type: ignore[union-attr]
+        assert post_id
+
+        # An editor changes the title on WordPress (a second later: WordPress keeps seconds),
+        # and the site is synced from the Sites page.
+        sync_from_now(site_id)
+        await asyncio.sleep(1.1)
+        edited = f"{title} (editor's cut)"
+        wp_post(wordpress, post_id, title=edited)
+        await page.get_by_role("link", name="Sites").click()
+        await page.get_by_role("button", name="Import from WordPress").click()
+        await expect(page.locator(".sync .badge")).to_have_attribute(
+            "data-status", "completed", timeout=60_000
+        )
+
+        # The article shows the change, both titles side by side, and the three choices.
+        await page.goto(f"{console.origin}/#/content/{content_id}")
+        conflict = page.locator("[data-testid=wp-conflict]")
+        await expect(conflict.get_by_role("heading")).to_contain_text("Changed on WordPress at")
+        title_row = conflict.locator('tr[data-field="title"]')
+        await expect(title_row.locator("[data-side=igny8]")).to_have_text(title)
+        await expect(title_row.locator("[data-side=wordpress]")).to_have_text(edited)
+        for name in ("Keep igny8's", "Publish and overwrite WordPress"):
+            await expect(conflict.get_by_role("button", name=name)).to_be_enabled()
+        await expect(page.locator("[data-testid=publish]")).to_have_count(0)
+        await shot(page, "article-wordpress-conflict")
+
+        # Adopt: igny8's title becomes WordPress's, and the notice goes.
+        await conflict.get_by_role("button", name="Use WordPress's version").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(edited)
+        await expect(conflict).to_have_count(0)
+        with session_scope() as s:
+            assert s.get(Content, content_id).title == edited  # type: ignore[union-attr]
+
+        # Edited in igny8 afterwards: "Update on WordPress" is offered.
+        await page.get_by_role("tab", name="Edit").click()
+        await page.get_by_label("Meta description").fill("Trail shoes, as the editor wanted.")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_text("Edited in igny8 since it was published.")).to_be_visible()
+
+        # Edited on WordPress again, not synced: the update finds out itself and says so.
+        await asyncio.sleep(1.1)
+        wp_post(wordpress, post_id, title="Second editor title")
+        await page.get_by_role("button", name="Update on WordPress").click()
+        await expect(conflict.locator('tr[data-field="title"] [data-side=wordpress]')).to_have_text(
+            "Second editor title", timeout=90_000
+        )
+        await expect(page.locator(".publish .error")).to_contain_text("Changed on WordPress")
+        await shot(page, "article-wordpress-conflict-at-publish")
+        assert wp_post(wordpress, post_id)["title"]["raw"] == "Second editor title"
+
+        # Overwrite, once confirmed: WordPress gets igny8's title back.
+        page.once("dialog", lambda dialog: dialog.accept())
+        await conflict.get_by_role("button", name="Publish and overwrite WordPress").click()
+        await expect(conflict).to_have_count(0, timeout=90_000)
+        await expect(view).to_be_visible()
+        assert wp_post(wordpress, post_id)["title"]["raw"] == edited
+    finally:
+        if post_id:  # leave WordPress as found
+            httpx.delete(
+                f"{wordpress.url}/wp-json/wp/v2/posts/{post_id}",
                 auth=(wordpress.username, wordpress.app_password),
                 params={"force": "true"},
                 timeout=30,

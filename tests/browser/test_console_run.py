@@ -92,7 +92,8 @@ async def test_import_run_pause_resume_complete(signed_in, console, shot) -> Non
     await page.get_by_role("button", name="Plan a run…").click()
     await expect(page.locator("table.estimate")).to_contain_text("Cluster keywords")
     await page.get_by_role("button", name="Start run").click()
-    await expect(page.locator(".stage-card")).to_have_count(7)
+    await expect(page.locator(".stage-card")).to_have_count(8)  # seven stages, the publish queue
+    await expect(page.locator('.stage-card[data-stage="8"]')).to_contain_text("Publishing")
     await expect(page.locator(".live")).to_have_text("Live")
 
     # The cards move: keywords get clustered, articles get written.

@@ -68,6 +68,11 @@ export function describeError(err) {
   const message = err?.message || err?.error_message || "Something went wrong";
   const status = err?.status;
   const plannedAction = err?.action;
+  if (type === "WordPressConflictError") {
+    const gone = err?.details?.reason === "deleted" || /deleted on WordPress/.test(message);
+    return { title: gone ? "Deleted on WordPress" : "Changed on WordPress", text: message, action: null };
+  }
+  if (type === "AlreadyPublishedError") return { title: "Already on WordPress", text: message, action: null };
   if (status === 402 || type === "InsufficientCreditsError" || plannedAction === "top_up") {
     return { title: "Not enough credits", text: message, action: "top_up" };
   }

@@ -1,5 +1,6 @@
-// The Automation wizard: estimate and start, seven live stage cards with their queues, steer the
-// run (pause, resume, cancel, retry) and its history. Live by server-sent events.
+// The Automation wizard: estimate and start, seven live stage cards with their queues and the
+// publish queue (8: what review approved, on its way to WordPress), steer the run (pause,
+// resume, cancel, retry) and its history. Live by server-sent events.
 
 import { get, post } from "../api.js";
 import { followRun } from "../sse.js";
@@ -8,7 +9,10 @@ import { STAGE_LABELS, needSite } from "./common.js";
 
 const QUEUE_PAGE = 10;
 // Where a stage's queue item lives in the console (to go and fix it).
-const ITEM_PAGES = { 1: "keywords", 2: "clusters", 3: "ideas", 4: "tasks", 5: "content", 6: "images", 7: "content" };
+const ITEM_PAGES = { 1: "keywords", 2: "clusters", 3: "ideas", 4: "tasks", 5: "content", 6: "images", 7: "content", 8: "content" };
+// Queue 8 follows review when auto-publish is on: `progress.publish`, retried as stage 8.
+const PUBLISH_QUEUE = 8;
+const LABELS = { ...STAGE_LABELS, [PUBLISH_QUEUE]: "Publishing to WordPress" };
 const itemLink = (stage, id) => (ITEM_PAGES[stage] === "content" ? `#/content/${id}` : `#/${ITEM_PAGES[stage]}`);
 const COUNTS = ["pending", "processing", "completed", "failed"];
 
@@ -86,7 +90,7 @@ function runView(box, ctx, runId, onEnd) {
   const header = h("div.card.run-head");
   const cards = h("div.stages");
   const stageEls = {};
-  for (let n = 1; n <= 7; n += 1) {
+  for (let n = 1; n <= PUBLISH_QUEUE; n += 1) {
     stageEls[n] = stageCard(n, () => state, runId, () => rerender());
     cards.append(stageEls[n].el);
   }
@@ -95,7 +99,8 @@ function runView(box, ctx, runId, onEnd) {
     if (!state.progress) return;
     renderHeader(header, state, runId, ctx, reload);
     const byNo = Object.fromEntries(state.progress.stages.map((s) => [s.stage, s]));
-    for (let n = 1; n <= 7; n += 1) stageEls[n].update(byNo[n], state.progress);
+    if (state.progress.publish) byNo[PUBLISH_QUEUE] = state.progress.publish;
+    for (let n = 1; n <= PUBLISH_QUEUE; n += 1) stageEls[n].update(byNo[n], state.progress);
   };
   const reload = async () => {
     try { state.progress = await get(`/runs/${encodeURIComponent(runId)}`); rerender(); } catch (err) { clear(header, errorBox(err, { retry: reload })); }
@@ -119,7 +124,8 @@ function renderHeader(el, state, runId, ctx, reload) {
   const p = state.progress;
   const active = ["running", "paused"].includes(p.status);
   const current = p.stages.find((s) => s.stage === p.current_stage);
-  const failedTotal = p.stages.reduce((sum, s) => sum + s.failed, 0);
+  // The publish queue's failures count too (retry with no stage retries them as well).
+  const failedTotal = [...p.stages, p.publish].reduce((sum, s) => sum + (s ? s.failed : 0), 0);
   const act = (path, body, message) => async (event) => {
     event.currentTarget.disabled = true; // one click, one request
     event.currentTarget.setAttribute("aria-busy", "true");
@@ -184,8 +190,9 @@ function stageCard(n, getState, runId, rerender) {
     toggle.setAttribute("aria-expanded", String(!queueBox.hidden));
     if (!queueBox.hidden) loadQueue();
   } }, "Queue");
-  const el = h("article.stage-card", { dataset: { stage: n }, "aria-label": `Stage ${n}: ${STAGE_LABELS[n]}` },
-    h("header", h("span.stage-no", n), h("h3", STAGE_LABELS[n]), status),
+  const publishing = n === PUBLISH_QUEUE;
+  const el = h(`article.stage-card${publishing ? ".publish-queue" : ""}`, { dataset: { stage: n }, "aria-label": publishing ? `Queue ${n}: ${LABELS[n]}` : `Stage ${n}: ${LABELS[n]}` },
+    h("header", h("span.stage-no", n), h("h3", LABELS[n]), status),
     h("div.counts", countEls), bar, message, toggle, queueBox);
   let queueStatus = "failed";
   let queueOffset = 0;
@@ -218,14 +225,17 @@ function stageCard(n, getState, runId, rerender) {
         : h("p.muted", `No ${queueStatus} items.`),
       pager(page, (offset) => { queueOffset = offset; loadQueue(); }),
       queueStatus === "failed" && page.total ? h("div.actions", retrySelected,
-        h("button", { type: "button", onclick: () => retry({}) }, `Retry stage ${n} (${fmt(page.total)})`)) : null);
+        h("button", { type: "button", onclick: () => retry({}) }, `${publishing ? "Retry publishing" : `Retry stage ${n}`} (${fmt(page.total)})`)) : null);
   };
   return {
     el,
     update(s, progress) {
       if (!s) {
         el.classList.add("off");
-        clear(status, badge("skipped", "not in this run"));
+        // Queue 8 shows once review approves something to publish (auto-publish on).
+        const waiting = publishing && progress.stages.some((st) => st.stage === 7);
+        clear(status, badge("skipped", waiting ? "nothing yet" : "not in this run"));
+        if (publishing) message.textContent = waiting ? "Articles review approves are published here when auto-publish is on." : "";
         return;
       }
       el.classList.remove("off");

@@ -181,6 +181,7 @@ function automationForm(ctx, a, schedule) {
     conc[n] = h("input.narrow", { type: "number", min: 1, max: 50, value: a.concurrency[n] ?? "", placeholder: "default", "aria-label": `Concurrency of stage ${n}` });
     return h("tr", h("td", stageBoxes[n]), h("td", `${n}. ${label}`), h("td", batch[n]), h("td", conc[n]));
   });
+  const strictOrder = h("input", { type: "checkbox", checked: Boolean(a.strict_order), name: "strict_order", "aria-describedby": "strict-order-hint" });
   const autoPublish = h("input", { type: "checkbox", checked: a.auto_publish });
   const publishStatus = select([["draft", "Draft"], ["publish", "Published"]], a.publish_status);
   const cron = h("input", { type: "text", maxLength: 200, value: a.schedule?.cron || "", placeholder: "0 6 * * 1 (Mondays 06:00)", name: "cron" });
@@ -213,7 +214,7 @@ function automationForm(ctx, a, schedule) {
     const stages = Object.entries(stageBoxes).filter(([, b]) => b.checked).map(([n]) => Number(n));
     if (!stages.length) return clear(out, errorBox({ status: 422, message: "Choose at least one stage" }));
     const body = {
-      enabled: enabled.checked, stages, batch_sizes: numbers(batch), concurrency: numbers(conc),
+      enabled: enabled.checked, stages, batch_sizes: numbers(batch), concurrency: numbers(conc), strict_order: strictOrder.checked,
       auto_publish: autoPublish.checked, publish_status: publishStatus.value,
       schedule: cron.value.trim() ? { cron: cron.value.trim(), timezone: tz.value.trim() || "UTC" } : null,
     };
@@ -226,6 +227,8 @@ function automationForm(ctx, a, schedule) {
   return h("form", { onsubmit: save, "aria-label": "Automation settings" },
     h("label.check", enabled, " Automation enabled"),
     h("div.table-wrap", h("table.compact", h("thead", h("tr", h("th", "Run"), h("th", "Stage"), h("th", "Batch size"), h("th", "Concurrency"))), h("tbody", rows))),
+    h("label.check", strictOrder, " Run stages one at a time (strict order)"),
+    h("p.hint.check-hint", { id: "strict-order-hint" }, "Off: each item moves on as soon as its stage is done with it, so stages overlap. On: a stage starts only once the one before it has finished."),
     h("div.row", h("label.check", autoPublish, " Publish approved articles automatically"), field("WordPress status", publishStatus)),
     h("fieldset", h("legend", "Schedule"),
       h("div.row", field("Cron", cron, "Empty = no schedule. e.g. 0 6 * * 1 or @daily"), field("Time zone", tz)),
