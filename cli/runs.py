@@ -1,18 +1,22 @@
-"""`igny8 runs ...`: start, watch, show, list and steer automation runs."""
+"""`igny8 runs ...`: start, watch, show, list, inspect the queues of and steer automation runs."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import col, select
 
 from cli.common import JsonOpt, command, console, fail, print_json, reading, run, temporal
 from cli.progress_view import render_progress, watch_run
-from contracts.run import RunProgress
+from contracts.run import QueueStatus, RunProgress
+from contracts.stages import FIRST_STAGE, LAST_STAGE
+from contracts.wordpress import PUBLISH_STAGE
 from core.config import get_settings
 from models import AutomationRun, Site
+from models.schemas import MAX_PAGE
 from services import run_control, runs
 from services.estimates import estimate_run
 from services.progress_feed import current_progress, follow_progress, load_run
@@ -20,6 +24,14 @@ from services.progress_feed import current_progress, follow_progress, load_run
 app = typer.Typer(help="Automation runs: start, watch, steer.", no_args_is_help=True)
 RunArg = Annotated[str, typer.Argument(help="The run's id")]
 SiteOpt = Annotated[int, typer.Option("--site", min=1, help="The site's id")]
+QueueOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=FIRST_STAGE,
+        max=PUBLISH_STAGE,
+        help=f"Only this stage ({PUBLISH_STAGE}: the publish queue)",
+    ),
+]
 # `runs watch` exit codes, for scripts.
 EXIT_CODES = {"completed": 0, "failed": 1, "cancelled": 2}
 
@@ -28,12 +40,22 @@ def _summary(progress: RunProgress) -> None:
     style = {"completed": "green", "cancelled": "yellow"}.get(progress.status, "red")
     console.print(
         f"[{style}]Run {progress.run_id} {progress.status}[/]: "
-        f"{progress.credits_used:,} credits used"
+        f"{escape(progress.summary or progress.status)} ({progress.credits_used:,} credits used)"
     )
     for stage in progress.stages:
         if stage.message:
             failed = f" ({stage.failed} failed)" if stage.failed else ""
             console.print(f"  {stage.stage} {stage.name}: {stage.message}{failed}", highlight=False)
+    queues = [*progress.stages, *([progress.publish] if progress.publish else [])]
+    failed_in = [q.stage for q in queues if q.failed]
+    if failed_in:
+        only = f" --stage {failed_in[0]}" if len(failed_in) == 1 else ""
+        console.print(
+            f"Failed items: igny8 runs queue {progress.run_id}{only} --status failed; "
+            f"retry them: igny8 runs retry {progress.run_id}",
+            highlight=False,
+            soft_wrap=True,  # copied as one command, however narrow the terminal
+        )
 
 
 async def _watch(run_id: str, as_json: bool) -> RunProgress:
@@ -66,13 +88,14 @@ def start(
 ) -> None:
     """Start a run of the site's pending work through the stages (default: all seven)."""
     chosen = None
+    bounds = f"{FIRST_STAGE}-{LAST_STAGE}"
     if stages:
         try:
             chosen = sorted({int(s) for s in stages.split(",") if s.strip()})
         except ValueError:
-            fail(f"--stages takes numbers 1-7 separated by commas, not {stages!r}")
-        if not chosen or not all(1 <= s <= 7 for s in chosen):
-            fail("--stages takes numbers 1-7")
+            fail(f"--stages takes numbers {bounds} separated by commas, not {stages!r}")
+        if not chosen or not all(FIRST_STAGE <= s <= LAST_STAGE for s in chosen):
+            fail(f"--stages takes numbers {bounds}")
     with reading() as session:
         target = session.get(Site, site)
         if target is None:
@@ -178,6 +201,39 @@ def estimate(site: SiteOpt, as_json: JsonOpt = False) -> None:
     console.print(f"Total {result.total_credits:,} credits; balance {result.balance:,} ({verdict})")
 
 
+@app.command("queue")
+@command
+def queue(
+    run_id: RunArg,
+    stage: QueueOpt = None,
+    status: Annotated[QueueStatus | None, typer.Option(help="Only items with this status")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_PAGE, help="Items per stage")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """The items of a run's stage queues (every stage unless --stage), with their errors.
+    --json prints a list of pages, one per stage."""
+    numbers = [stage] if stage else range(FIRST_STAGE, PUBLISH_STAGE + 1)
+    with reading() as session:
+        if session.get(AutomationRun, run_id) is None:
+            fail(f"Run {run_id} not found")
+        pages = [runs.queue_page(session, run_id, n, status or "", 0, limit) for n in numbers]
+    pages = [p for p in pages if p.total or stage]
+    if as_json:
+        print_json(pages)
+        return
+    table = Table("stage", "id", "name", "status", "attempts", "error")
+    for p in pages:
+        for i in p.items:
+            error = f"{i.error_type}: {i.error_message}" if i.error_message else ""
+            table.add_row(
+                str(p.stage), str(i.id), escape(i.name), i.status, str(i.attempts), escape(error)
+            )
+    console.print(table)
+    for p in pages:
+        if p.total > len(p.items):
+            console.print(f"Stage {p.stage}: {len(p.items)} of {p.total} shown (see --limit)")
+
+
 def _steer(run_id: str, verb: str, as_json: bool, **kwargs: object) -> None:
     row = load_run(run_id)
 
@@ -220,9 +276,7 @@ def cancel(run_id: RunArg, as_json: JsonOpt = False) -> None:
 @command
 def retry(
     run_id: RunArg,
-    stage: Annotated[
-        int | None, typer.Option(min=1, max=8, help="Only this stage (8: the publish queue)")
-    ] = None,
+    stage: QueueOpt = None,
     item: Annotated[list[int] | None, typer.Option(help="Only this item id (repeatable)")] = None,
     watch: Annotated[bool, typer.Option("--watch", help="Follow the retry live")] = False,
     as_json: JsonOpt = False,

@@ -56,10 +56,6 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
     SKIPPED = "skipped"  # refused at start: the site already had an active run
 
-    @property
-    def is_active(self) -> bool:
-        return self in (RunStatus.RUNNING, RunStatus.PAUSED)
-
 
 ACTIVE_RUN_STATUSES = (RunStatus.RUNNING.value, RunStatus.PAUSED.value)
 

@@ -15,13 +15,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from contracts.stages import ALL_STAGES
+from contracts.status import ACTIVE_RUN_STATUSES
 from contracts.status import GenerationStatus as GS
 from core.db import get_engine
 from core.metrics import stage_name
 from models import AutomationRun, StageItem
 
 log = logging.getLogger("igny8.metrics")
-ACTIVE_RUN_STATUSES = ("running", "paused")
 WAITING = (GS.PENDING, GS.PROCESSING)
 
 

@@ -10,11 +10,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import (
-    ActivityError,
-    ApplicationError,
-    is_cancelled_exception,
-)
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from contracts.run import ErrorInfo, StageProgress
@@ -31,8 +27,7 @@ with workflow.unsafe.imports_passed_through():
         PublishStepInput,
         WpPostStatus,
     )
-    from core.error_info import error_info
-    from core.search_attributes import SA_STATUS
+    from workflows.job_status import JobStatus
     from workflows.options import WORDPRESS_LONG, WORDPRESS_SHORT
 
 
@@ -40,7 +35,7 @@ FUTURE_MARGIN = timedelta(minutes=2)
 
 
 @workflow.defn(name=PUBLISH_WORKFLOW)
-class PublishContentWorkflow:
+class PublishContentWorkflow(JobStatus):
     """Check, wait for `publish_at` if given, publish; `progress` answers like a run's."""
 
     def __init__(self) -> None:
@@ -136,26 +131,6 @@ class PublishContentWorkflow:
 
     def _set(self, phase: str, percentage: float, message: str) -> None:
         self._phase, self._percentage, self._message = phase, percentage, message
-
-    def _failed(self, err: ActivityError) -> ApplicationError:
-        self._error = error_info(err, self._phase, workflow.now())
-        self._mark("failed")
-        self._message = self._error.error_message
-        self._finished_at = workflow.now()
-        # The workflow's own failure carries the person-readable message and the domain type,
-        # with the action in its details (as activities do).
-        return ApplicationError(
-            self._error.error_message,
-            {"action": self._error.action},
-            type=self._error.error_type,
-            non_retryable=True,
-        )
-
-    def _mark(self, status: str) -> None:
-        """Keep the Igny8Status search attribute current (when the starter set one)."""
-        self._status = status
-        if workflow.info().typed_search_attributes.get(SA_STATUS) is not None:
-            workflow.upsert_search_attributes([SA_STATUS.value_set(status)])
 
     @workflow.query(
         name=QUERY_PROGRESS, description="Publishing progress, in the run progress shape."

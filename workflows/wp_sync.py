@@ -11,11 +11,7 @@ import asyncio
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.exceptions import (
-    ActivityError,
-    ApplicationError,
-    is_cancelled_exception,
-)
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from contracts.run import ErrorInfo, StageProgress
@@ -39,13 +35,12 @@ with workflow.unsafe.imports_passed_through():
         SyncState,
         WordPressSyncInput,
     )
-    from core.error_info import error_info
-    from core.search_attributes import SA_STATUS
+    from workflows.job_status import JobStatus
     from workflows.options import WORDPRESS_LIST, WORDPRESS_LONG, WORDPRESS_SHORT
 
 
 @workflow.defn(name=SYNC_WORKFLOW)
-class WordPressSyncWorkflow:
+class WordPressSyncWorkflow(JobStatus):
     """Page through the site's posts; `progress` tells pages done and posts created/updated."""
 
     def __init__(self) -> None:
@@ -146,23 +141,6 @@ class WordPressSyncWorkflow:
         if st.changed_on_wordpress:
             text += f"; {st.changed_on_wordpress} of igny8's articles changed on WordPress"
         return text + (f"; {self._missing} missing on WordPress" if self._missing else "")
-
-    def _failed(self, err: ActivityError) -> ApplicationError:
-        self._error = error_info(err, self._phase, workflow.now())
-        self._mark("failed")
-        self._message = self._error.error_message
-        return ApplicationError(
-            self._error.error_message,
-            {"action": self._error.action},
-            type=self._error.error_type,
-            non_retryable=True,
-        )
-
-    def _mark(self, status: str) -> None:
-        """Keep the Igny8Status search attribute current (when the starter set one)."""
-        self._status = status
-        if workflow.info().typed_search_attributes.get(SA_STATUS) is not None:
-            workflow.upsert_search_attributes([SA_STATUS.value_set(status)])
 
     @workflow.query(name=QUERY_PROGRESS, description="Sync progress: pages and posts so far.")
     def progress(self) -> SyncProgress:

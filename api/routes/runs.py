@@ -21,8 +21,9 @@ from api.deps import (
     get_site_or_404,
 )
 from api.pagination import paginate, site_rows
-from contracts.run import ManualSelection, RunProgress, StageQueuePage
+from contracts.run import ManualSelection, QueueStatus, RunProgress, StageQueuePage
 from contracts.stages import MANUAL_AI_STAGES, STAGE_BY_NAME, STAGES, Stage
+from contracts.status import RunStatus
 from core.db import read_session
 from core.errors import ValidationError
 from models import Account, AutomationRun
@@ -47,6 +48,7 @@ from services.stages.registry import service_for
 
 router = APIRouter(tags=["runs"])
 ManualStageName = Literal[tuple(STAGES[s].name for s in MANUAL_AI_STAGES)]  # type: ignore[valid-type]
+RunStatusName = Literal[tuple(s.value for s in RunStatus)]  # type: ignore[valid-type]
 
 
 async def _caller_run(account: Account, run_id: str) -> AutomationRun:
@@ -99,10 +101,7 @@ def list_runs(
     session: SessionDep,
     account: CurrentAccount,
     page: PageDep,
-    status: Annotated[
-        Literal["running", "paused", "completed", "failed", "cancelled", "skipped"] | None,
-        Query(),
-    ] = None,
+    status: Annotated[RunStatusName | None, Query()] = None,  # type: ignore[valid-type]
     kind: Annotated[Literal["automation", "manual"] | None, Query()] = None,
 ) -> Page[RunSummary]:
     """The site's runs, newest first."""
@@ -171,8 +170,7 @@ def read_stage_queue(
     account: CurrentAccount,
     page: PageDep,
     status: Annotated[
-        Literal["pending", "processing", "completed", "failed"] | None,
-        Query(description="Only items with this generation status"),
+        QueueStatus | None, Query(description="Only items with this generation status")
     ] = None,
 ) -> StageQueuePage:
     """A page of one stage's queue in the run: item id, name, status, attempts, error."""

@@ -19,7 +19,7 @@ from core.config import get_settings
 from core.db import session_scope
 from models import AutomationRun, Keyword
 from services.accounts import authenticate
-from tests.helpers import SAMPLE_KEYWORDS, TokenProvider, count
+from tests.helpers import SAMPLE_KEYWORDS, FailingProvider, TokenProvider, count, seed_site
 from worker import build_worker
 
 
@@ -133,4 +133,34 @@ async def test_runs_start_watch_and_steer(client: Client, task_queue: str, cli_e
     bad = await igny8("runs", "start", "--site", str(site["id"]), "--stages", "1,9")
     assert bad.exit_code == 1 and "1-7" in bad.stderr
     unknown = await igny8("runs", "watch", "no-such-run")
+    assert unknown.exit_code == 1 and "not found" in unknown.stderr
+
+
+async def test_a_run_with_failed_items_points_to_them(
+    client: Client, task_queue: str, cli_env: None
+):
+    _, site_id = seed_site(keywords=8)
+    provider = FailingProvider()  # refuses the first article
+    async with build_worker(
+        client, get_settings(), task_queue, provider_for_account=lambda _: provider
+    ):
+        watched = await igny8(
+            "runs", "start", "--site", str(site_id), "--stages", "1,2,3,4", "--watch"
+        )
+    assert watched.exit_code == 0, (watched.stdout, watched.stderr)
+    with session_scope() as s:
+        run_id = s.exec(select(AutomationRun.id).where(AutomationRun.site_id == site_id)).one()
+    assert "Completed with 1 failed item" in watched.stdout
+    assert f"igny8 runs queue {run_id} --stage 4 --status failed" in watched.stdout
+    assert f"igny8 runs retry {run_id}" in watched.stdout
+
+    failed = await igny8("runs", "queue", run_id, "--stage", "4", "--status", "failed", "--json")
+    pages = json.loads(failed.stdout)
+    assert [(p["stage"], p["total"]) for p in pages] == [(4, 1)]
+    assert "test fault" in pages[0]["items"][0]["error_message"]
+    every = json.loads((await igny8("runs", "queue", run_id, "--json")).stdout)
+    assert [p["stage"] for p in every] == [1, 2, 3, 4]  # the queues the run filled
+    shown = await igny8("runs", "queue", run_id, "--status", "failed")
+    assert shown.exit_code == 0 and "ValidationError" in shown.stdout
+    unknown = await igny8("runs", "queue", "no-such-run")
     assert unknown.exit_code == 1 and "not found" in unknown.stderr
