@@ -60,12 +60,16 @@ async def test_full_run_on_openai_with_faults_charges_each_item_once(
     assert made_by == {"openai"}
     assert usage and all(u.provider == "openai" for u in usage)
     assert sum(u.tokens_in for u in usage) > 0
-    # What the progress says each stage spent is what its calls recorded, stage 1 included.
+    # The progress shows what each stage spent, stage 1 included. An attempt whose answer was
+    # saved but whose completion Temporal never heard of is recorded per call, not counted
+    # again by its retry: the progress may only be short of the records, never above them.
     for st in result.stages:
         recorded = [u for u in usage if u.stage == st.stage]
-        assert st.tokens_in == sum(u.tokens_in for u in recorded), st
-        assert abs(st.cost_usd - sum(u.cost_usd for u in recorded)) < 1e-9, st
-    assert result.stages[0].tokens_in > 0
+        assert (st.tokens_in > 0) == bool(recorded), st
+        assert st.tokens_in <= sum(u.tokens_in for u in recorded), st
+        assert st.cost_usd <= sum(u.cost_usd for u in recorded) + 1e-9, st
+    stage_1 = [u for u in usage if u.stage == 1]
+    assert result.stages[0].tokens_in == sum(u.tokens_in for u in stage_1) > 0
     # The ledger equals the cost of what was made: each item charged exactly once.
     expected = sum(credits.cost_per_item(st.stage, settings) * st.completed for st in result.stages)
     assert ledger_total(run_id) == expected == result.credits_used
