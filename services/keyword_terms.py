@@ -33,9 +33,25 @@ MODIFIERS: frozenset[str] = word_set(
     """best top cheap cheapest affordable good great better new latest near buy review reviews
     guide guides tip tips idea ideas list lists example examples free online pdf sale sales
     deal deals discount coupon clearance price prices pricing cost explained vs beginner
-    beginners women womens women's men mens men's kid kids kid's alternative alternatives
-    comparison compared worth reddit today easy quick"""
+    beginners women womens women's men mens men's kid kids kid's seniors students adults teens
+    families alternative alternatives comparison compared worth reddit today easy quick faq
+    faqs checklist checklists"""
 )
+
+# Question and instruction frames: words that say what is asked, not what about ("how long do
+# trail shoes last" is about trail shoes, "do i need a vest" about vests). They break runs like
+# stopwords do, so they never hold a cluster together nor name one. A frame word counts as one
+# only right after its lead word; `_FRAME_TAIL` words only in a keyword that opened a "how long".
+_FRAME_AFTER: dict[str, frozenset[str]] = {
+    "how": word_set("long often far fast soon old big hard early late"),
+    "i": word_set("need needs"),
+    "you": word_set("need needs"),
+    "we": word_set("need needs"),
+}
+_FRAME_BEFORE: dict[str, frozenset[str]] = {"to": word_set("way ways")}  # "best way to", "ways to"
+_FRAME_TAIL = word_set("last lasts take takes")  # "how long do X last", "... does it take to"
+# Set phrases that modify any topic, read as frames wherever they stand.
+_FRAME_PHRASES: tuple[tuple[str, ...], ...] = (("step", "by", "step"), ("pros", "and", "cons"))
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['’\-][a-z0-9]+)*")
 _YEAR_OR_NUMBER_RE = re.compile(r"^\d+$")
@@ -49,7 +65,7 @@ _NOT_PLURAL: frozenset[str] = word_set(
 # collide with another word ("corner" is not "corn", "ceiling" is not "ceil").
 _KEEP_ENDING: frozenset[str] = word_set(
     """water paper power tower corner number summer winter silver super river liner boxer
-    ceiling wedding king ring string spring thing nothing morning evening sterling bed red
+    ceiling wedding king ring string spring thing nothing morning evening sterling starter bed red
     need speed feed seed weed breed bred shed sled hundred sacred wicked naked"""
 )
 _VOWELS = frozenset("aeiouy")
@@ -164,8 +180,30 @@ def is_meaningful(word: str) -> bool:
 
 
 def segments(text: str) -> list[list[tuple[str, str]]]:
-    """Runs of meaningful words, split where a stopword or modifier stood: [(stem, surface)]."""
+    """Runs of meaningful words, split where a stopword, modifier or question frame stood:
+    [(stem, surface)]."""
     return [list(run) for run in _segments(text)]
+
+
+def frame_words(tokens: list[str]) -> list[bool]:
+    """Which of a keyword's words belong to a question or instruction frame ("how long", "do i
+    need", "best way to", "step by step"): they say what is asked, not about what."""
+    mask = [False] * len(tokens)
+    how_long = False
+    for i, word in enumerate(tokens):
+        before = tokens[i - 1] if i else ""
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if word in _FRAME_AFTER.get(before, ()) or word in _FRAME_BEFORE.get(after, ()):
+            mask[i] = True
+            how_long = how_long or (before == "how" and word == "long")
+        elif how_long and word in _FRAME_TAIL:
+            mask[i] = True
+    for phrase in _FRAME_PHRASES:
+        size = len(phrase)
+        for i in range(len(tokens) - size + 1):
+            if tuple(tokens[i : i + size]) == phrase:
+                mask[i : i + size] = [True] * size
+    return mask
 
 
 @lru_cache(maxsize=200_000)
@@ -173,8 +211,9 @@ def _segments(text: str) -> tuple[tuple[tuple[str, str], ...], ...]:
     """`segments`, cached: clustering and naming read each keyword several times."""
     runs: list[tuple[tuple[str, str], ...]] = []
     current: list[tuple[str, str]] = []
-    for word in words(text):
-        if is_meaningful(word):
+    tokens = words(text)
+    for word, framed in zip(tokens, frame_words(tokens), strict=True):
+        if not framed and is_meaningful(word):
             current.append((stem(word.replace("'", "")), word))
         elif current:
             runs.append(tuple(current))

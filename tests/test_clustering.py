@@ -11,7 +11,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.clustering import BLOCK_SIZE, MAX_SIZE, ClusterGroup, cluster_texts, cluster_vectors
+from services.cluster_naming import name_groups
+from services.clustering import (
+    BLOCK_SIZE,
+    COHESION,
+    LOOSE_SIZE,
+    MAX_SIZE,
+    ClusterGroup,
+    _merge_linked,
+    _split_large,
+    cluster_texts,
+    cluster_vectors,
+    text_matrix,
+)
+from services.keyword_terms import segments
 from tests.helpers import SAMPLE_KEYWORDS
 
 
@@ -221,3 +234,154 @@ def test_big_groups_are_named_by_a_head_phrase_not_a_generic_word() -> None:
     assert len(multi_word) >= 0.9 * len(big), [g.name for g in big if g not in multi_word]
     names = {g.name for g in groups}
     assert {"paris hotels", "mold removal", "japan itinerary", "drywall repair"} <= names
+
+
+def _labelled_rows() -> list[dict[str, str]]:
+    with LABELLED.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_a_topics_long_tail_stays_one_cluster_at_scale() -> None:
+    """At 10 000 keywords each labelled topic has ~160 variants: far more than LOOSE_SIZE, and
+    spread over several coarse blocks. A tight topic stays whole and comes together again."""
+    from sklearn.metrics import adjusted_rand_score, v_measure_score
+
+    rows = _labelled_rows()
+    rng = random.Random(5)
+    prefixes = ["best", "cheap", "top", "easy", "new"]
+    suffixes = ["2025", "for women", "for beginners", "near me", "online", "uk", "in texas",
+                "guide", "tips", "review", "for students", "on a budget", "faq"]  # fmt: skip
+    seen = {r["keyword"] for r in rows}
+    data = [(r["keyword"], r["topic"]) for r in rows]
+    while len(data) < 10_000:
+        row = rng.choice(rows)
+        text = f"{row['keyword']} {rng.choice(suffixes)}"
+        if rng.random() < 0.3:
+            text = f"{rng.choice(prefixes)} {text}"
+        if text not in seen:
+            seen.add(text)
+            data.append((text, row["topic"]))
+    groups = cluster_texts(list(enumerate(t for t, _ in data)))
+    where = _cluster_of(groups)
+    labels = [where[i] for i in range(len(data))]
+    truth = [topic for _, topic in data]
+    assert v_measure_score(truth, labels) >= 0.85
+    assert adjusted_rand_score(truth, labels) >= 0.6
+    assert max(len(g.ids) for g in groups) <= MAX_SIZE
+
+
+def test_groups_split_over_blocks_are_joined_again() -> None:
+    texts = [f"{topic} {mod}" for topic in ("paris hotels", "roth ira", "cast iron", "dog anxiety")
+             for mod in ("best", "cheap", "guide", "uk", "review", "2025", "near me", "tips",
+                         "for women", "for men", "online", "deals")]  # fmt: skip
+    matrix = text_matrix(texts)
+    # Each topic's 12 keywords come in three pieces, as three coarse blocks would leave them.
+    pieces = [np.arange(start, start + 4) for start in range(0, len(texts), 4)]
+    merged = _merge_linked(matrix, pieces, 0.15, MAX_SIZE, 0.26)
+    assert sorted(sorted(int(r) for r in g) for g in merged) == [
+        list(range(start, start + 12)) for start in range(0, len(texts), 12)
+    ]
+
+
+def test_only_a_tight_topic_grows_past_the_loose_size() -> None:
+    mods = ["best", "cheap", "guide", "uk", "review", "2025", "near me", "tips", "for women",
+            "for men", "online", "deals", "in texas", "canada", "australia", "london",
+            "checklist", "for seniors", "pros and cons", "explained"]  # fmt: skip
+    kinds = ["", "top", "new", "luxury", "boutique", "family", "central", "quiet", "romantic",
+             "budget"]  # fmt: skip
+    tight = sorted({f"{kind} paris hotels {mod}".strip() for kind in kinds for mod in mods})
+    items = ["kayak", "tent", "stove", "lamp", "rope", "boots", "gloves", "helmet", "jacket",
+             "socks", "map", "compass", "watch", "bottle", "knife"]  # fmt: skip
+    places = ["alpine", "coastal", "desert", "forest", "river", "canyon", "glacier", "prairie",
+              "tundra", "island", "valley", "summit", "marsh", "lagoon", "ridge"]  # fmt: skip
+    loose = [f"{item} {place}" for item in items for place in places][:200]
+    for texts, whole in ((tight, True), (loose, False)):
+        matrix = text_matrix(texts)
+        parts = _split_large(matrix, [np.arange(len(texts))], MAX_SIZE, COHESION)
+        if whole:
+            assert len(parts) == 1  # 200 variants of one topic: one cluster
+        else:
+            assert max(len(p) for p in parts) <= LOOSE_SIZE
+    # k-means groups (no cohesion given) keep the plain cap.
+    parts = _split_large(text_matrix(tight), [np.arange(len(tight))], MAX_SIZE, None)
+    assert max(len(p) for p in parts) <= LOOSE_SIZE
+
+
+def test_question_frames_neither_hold_a_cluster_together_nor_name_it() -> None:
+    assert [[w for _, w in run] for run in segments("how long do trail running shoes last")] == [
+        ["trail", "running", "shoes"]
+    ]
+    assert [[w for _, w in run] for run in segments("do i need a hydration vest")] == [
+        ["hydration", "vest"]
+    ]
+    assert [[w for _, w in run] for run in segments("best way to build credit")] == [
+        ["build", "credit"]
+    ]
+    assert [[w for _, w in run] for run in segments("marathon training long run")] == [
+        ["marathon", "training", "long", "run"]
+    ]
+    subjects = {
+        "trail running shoes": ["trail running shoes", "best trail running shoes",
+                                "trail running shoes for women"],
+        "hiking boots": ["hiking boots", "waterproof hiking boots", "hiking boots for men"],
+        "sourdough starter": ["sourdough starter", "sourdough starter recipe",
+                              "feeding sourdough starter"],
+    }  # fmt: skip
+    questions = {
+        "trail running shoes": "how long do trail running shoes last",
+        "hiking boots": "how long do hiking boots last",
+        "sourdough starter": "how long does a sourdough starter take",
+    }
+    texts = [t for ts in subjects.values() for t in ts] + list(questions.values())
+    groups = cluster_texts(list(enumerate(texts)))
+    where = _cluster_of(groups)
+    for subject, question in questions.items():
+        assert where[texts.index(question)] == where[texts.index(subjects[subject][0])]
+    assert not any({"long", "last", "take"} & set(g.name.split()) for g in groups)
+
+
+def test_a_lone_word_names_a_group_only_when_it_is_a_keyword_of_it(
+    sample: list[tuple[int, str]], groups: list[ClusterGroup]
+) -> None:
+    text = dict(sample)
+    for g in groups:
+        if len(g.ids) > 1 and len(g.name.split()) == 1:
+            assert g.name in {text[i].lower() for i in g.ids}, g
+    names = {g.name for g in groups}
+    # Pairs and small groups that used to be named "eat", "running", "burn", "protein".
+    assert {"what to eat after a run", "stomach cramps", "calories burned running"} <= names
+    assert "protein intake" in names or "protein powder" in names
+
+
+def test_the_head_phrase_is_the_one_whose_other_words_the_group_shares() -> None:
+    texts = [
+        "marathon pace calculator",
+        "marathon pace chart",
+        "half marathon pace chart",
+        "marathon training pace",
+        "tempo run pace",
+        "coros pace 3",
+        "coros pace 3 review",
+    ]
+    [group] = name_groups([np.arange(len(texts))], list(range(len(texts))), texts)
+    assert group.name == "marathon pace"
+    # A catch-all held together by a word the whole set uses is not named "<rare word> running".
+    catch_all = [
+        "chocolate milk after running",
+        "pre run snack",
+        "caffeine before running",
+        "best foods for runners",
+        "metatarsalgia running",
+        "blisters from running",
+        "how to prevent blisters when running",
+        "best recovery foods after running",
+    ]
+    others = [f"{w} running shoes" for w in ("trail", "road", "cushioned", "wide", "neutral")]
+    texts = catch_all + others
+    named = name_groups(
+        [np.arange(len(catch_all)), np.arange(len(catch_all), len(texts))],
+        list(range(len(texts))),
+        texts,
+    )
+    assert named[0].name != "metatarsalgia running"
+    assert named[0].name in catch_all
