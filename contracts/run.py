@@ -353,6 +353,9 @@ class ItemOutcome(BaseModel):
 
 class BatchResult(BaseModel):
     outcomes: list[ItemOutcome]
+    # Completed with nothing of their own to report (stage 1's keywords: the batch's counters
+    # ride on its first outcome): ids alone keep a 2,000-keyword answer near 15 KB.
+    completed_ids: list[int] = Field(default_factory=list, max_length=MAX_ITEM_IDS)
     credits_charged: int = 0
     # Set when the account ran out of credits: the batch stopped and left the rest pending.
     insufficient_credits: ErrorInfo | None = None

@@ -28,7 +28,7 @@ from core.temporal import SEARCH_ATTRIBUTES
 from tests.helpers.fake_openai import FakeOpenAI
 from tests.helpers.runs import settings_for
 from tests.helpers.s3 import S3Server
-from tests.helpers.temporal import temporal_cli_path
+from tests.helpers.temporal import HISTORY_SUGGEST_CAN, temporal_cli_path
 from tests.helpers.tenants import Tenant, make_tenant
 from tests.helpers.wordpress import WP, FaultProxy, read_credentials, remove_published, setup_script
 
@@ -36,8 +36,6 @@ PG_ADMIN_URL = os.environ.get(
     "IGNY8_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 TEST_DB = os.environ.get("IGNY8_TEST_DB", "sqlite")
-# Low enough that tests see continue-as-new happen; the default server suggests it at ~4 100.
-HISTORY_SUGGEST_CAN = int(os.environ.get("IGNY8_TEST_SUGGEST_CAN", "400"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

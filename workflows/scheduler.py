@@ -416,6 +416,9 @@ class StageScheduler:
         for out in result.outcomes:
             if out.id in by_id:
                 self._apply_outcome(st, by_id.pop(out.id), out)
+        for item_id in result.completed_ids:
+            if item_id in by_id:
+                self._count_completed(st, by_id.pop(item_id), {})
         if result.insufficient_credits:
             st.window = list(by_id.values()) + st.window  # the activity put them back
             self.events.credits_exhausted(result.insufficient_credits)

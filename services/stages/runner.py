@@ -339,9 +339,12 @@ def _process_whole_batch(
         back_in_window(ctx, ids)
         raise
     metrics.item_finished(ctx.stage, GS.COMPLETED, len(ids))
-    outcomes = [ItemOutcome(id=i, status="completed", result=per_item.get(i, {})) for i in ids]
-    if outcomes:
-        # The batch's counters and what its AI calls spent ride on its first item.
-        outcomes[0].result = {**outcomes[0].result, **batch_counters}
-        outcomes[0].cost = cost_of(result)
-    return BatchResult(outcomes=outcomes, credits_charged=cost if todo else 0)
+    # The batch's counters (keywords mapped, clusters made) and what its AI calls spent ride on
+    # its first item; the others are ids alone, so the answer stays small at any batch size.
+    first = ItemOutcome(
+        id=ids[0],
+        status="completed",
+        result={"keywords": len(mapped), **batch_counters} if mapped else batch_counters,
+        cost=cost_of(result),
+    )
+    return BatchResult(outcomes=[first], completed_ids=ids[1:], credits_charged=cost if todo else 0)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
+
+# Low enough that tests see continue-as-new happen; the default server suggests it at ~4 100.
+HISTORY_SUGGEST_CAN = int(os.environ.get("IGNY8_TEST_SUGGEST_CAN", "400"))
 
 
 def temporal_cli_path() -> str:
