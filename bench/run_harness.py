@@ -291,6 +291,7 @@ def generate_keywords(n: int, seed: int = 2026) -> list[dict[str, Any]]:
 # --- a fake WordPress (tests/helpers/fake_wordpress.py), in a process of its own ---------------
 
 from tests.helpers.fake_wordpress import FakeWordPress, make_handler  # noqa: E402
+from tests.helpers.tenants import Tenant  # noqa: E402
 
 
 def serve_fake_wordpress(latency: float, username: str, password: str, port: int = 0) -> None:
@@ -420,17 +421,6 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class Tenant:
-    account_id: int
-    site_id: int
-    key: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
 
 
 @dataclass
@@ -569,6 +559,18 @@ class Stack:
             print(f"  data, database and logs kept in {self.data}", file=sys.stderr, flush=True)
         else:
             shutil.rmtree(self.data, ignore_errors=True)
+
+    async def start_run(self, tenant: Tenant) -> str:
+        """Start a run of the tenant's site, as `POST /sites/{id}/runs` does."""
+        from services import runs
+
+        return await runs.start_run(
+            self.client,
+            self.settings,
+            account_id=tenant.account_id,
+            site_id=tenant.site_id,
+            trigger="api",
+        )
 
     def seed_site(
         self,

@@ -112,7 +112,6 @@ def brief(progress: dict[str, Any]) -> str:
 
 
 async def one_size(size: int, args: argparse.Namespace) -> None:
-    from services import runs
 
     keywords = generate_keywords(size, seed=args.seed)
     with wordpress_target(args.wordpress, args.wp_credentials, args.latency) as wp:
@@ -123,13 +122,7 @@ async def one_size(size: int, args: argparse.Namespace) -> None:
             tenant = stack.seed_site(keywords, wp, concurrency)
             since = datetime.now(UTC)
             t0 = time.monotonic()
-            run_id = await runs.start_run(
-                stack.client,
-                stack.settings,
-                account_id=tenant.account_id,
-                site_id=tenant.site_id,
-                trigger="api",
-            )
+            run_id = await stack.start_run(tenant)
             progress, wall, latencies, clock, timed_out = await watch_run(
                 stack, run_id, tenant.headers, args, t0
             )

@@ -87,7 +87,6 @@ async def watch(http: httpx.AsyncClient, run_id: str, headers: dict[str, str]) -
 
 async def one_run(keywords: list[dict[str, Any]], watchers: int, args: argparse.Namespace) -> float:
     from contracts.run import RunProgress
-    from services import runs
 
     with wordpress_target(None, None, args.latency) as wp:
         async with Stack(database_url=args.database_url, keep_data=args.keep_data) as stack:
@@ -98,13 +97,7 @@ async def one_run(keywords: list[dict[str, Any]], watchers: int, args: argparse.
                 base_url=stack.api_url, limits=limits, timeout=timeout
             ) as http:
                 t0, cpu0, procs0 = time.monotonic(), time.process_time(), stack.cpu()
-                run_id = await runs.start_run(
-                    stack.client,
-                    stack.settings,
-                    account_id=tenant.account_id,
-                    site_id=tenant.site_id,
-                    trigger="api",
-                )
+                run_id = await stack.start_run(tenant)
                 tasks = [
                     asyncio.ensure_future(watch(http, run_id, tenant.headers))
                     for _ in range(watchers)

@@ -12,7 +12,7 @@ from models import AutomationRun, Content, Image, Site
 from services import runs
 from tests.helpers import seed_site as seed_keywords_site
 from tests.helpers.runs import settings_for
-from tests.helpers.wordpress import WP, FaultProxy, wp_posts_with_marker
+from tests.helpers.wordpress import WP, FaultProxy, connect_site, wp_posts_with_marker
 from worker import build_worker
 
 
@@ -22,15 +22,8 @@ async def test_run_with_auto_publish_puts_every_article_on_wordpress_once(
     wordpress: WP,
     proxy: FaultProxy,
 ) -> None:
-    from core.crypto import encrypt
-
     account_id, site_id = seed_keywords_site(keywords=10)
-    with session_scope() as s:
-        site = s.get(Site, site_id)
-        site.wp_url, site.wp_username = proxy.url, wordpress.username
-        site.wp_app_password_encrypted = encrypt(wordpress.app_password)
-        site.auto_publish, site.publish_status = True, "publish"
-        s.add(site)
+    connect_site(site_id, proxy.url, wordpress.username, wordpress.app_password)
     # The connection misbehaves: a post created whose answer is lost, a failed media upload.
     proxy.add_rule("POST", r"^/wp/v2/posts$", "drop")
     proxy.add_rule("POST", r"^/wp/v2/media$", "error", status=500)
@@ -62,12 +55,7 @@ async def test_failed_publishes_of_an_ended_run_are_retried_by_a_new_run(
     from core.crypto import encrypt
 
     account_id, site_id = seed_keywords_site(keywords=10)
-    with session_scope() as s:
-        site = s.get(Site, site_id)
-        site.wp_url, site.wp_username = wordpress.url, wordpress.username
-        site.wp_app_password_encrypted = encrypt("not the password")
-        site.auto_publish, site.publish_status = True, "publish"
-        s.add(site)
+    connect_site(site_id, wordpress.url, wordpress.username, "not the password")
     settings = settings_for(task_queue)
     async with build_worker(client, settings, task_queue):
         run_id = await runs.start_run(

@@ -8,15 +8,15 @@ from sqlmodel import select
 from temporalio.client import Client
 
 from contracts.run import RunProgress
-from core.crypto import encrypt
 from core.db import session_scope
-from models import Content, Site
+from models import Content
 from services import runs
 from tests.helpers import seed_site
 from tests.helpers.fake_wordpress import fake_wordpress
 from tests.helpers.histories import chain_histories
 from tests.helpers.runs import settings_for
 from tests.helpers.temporal import HISTORY_SUGGEST_CAN
+from tests.helpers.wordpress import connect_site
 from worker import build_worker
 
 PAYLOAD_WARNING = 256 * 1024  # Temporal warns above this; it fails at 2 MB
@@ -28,12 +28,7 @@ async def test_a_large_auto_publishing_run_keeps_every_history_and_payload_small
 ) -> None:
     account_id, site_id = seed_site(keywords=60)
     with fake_wordpress() as wp:
-        with session_scope() as s:
-            site = s.get(Site, site_id)
-            site.wp_url, site.wp_username = wp.base_url, wp.username
-            site.wp_app_password_encrypted = encrypt(wp.password)
-            site.auto_publish, site.publish_status = True, "publish"
-            s.add(site)
+        connect_site(site_id, wp.base_url, wp.username, wp.password)
         settings = settings_for(task_queue)
         async with build_worker(client, settings, task_queue):
             run_id = await runs.start_run(

@@ -210,3 +210,21 @@ def remove_published(wp: WP) -> None:
         for media_id in media:
             with contextlib.suppress(Exception):
                 client.delete_media(media_id)
+
+
+def connect_site(
+    site_id: int, url: str, username: str, password: str, auto_publish: bool = True
+) -> None:
+    """Give a test site its WordPress connection (the password stored encrypted, as the API
+    does) and, by default, auto-publish with status `publish`."""
+    from core.crypto import encrypt
+    from core.db import session_scope
+    from models import Site
+
+    with session_scope() as s:
+        site = s.get(Site, site_id)
+        assert site is not None
+        site.wp_url, site.wp_username = url, username
+        site.wp_app_password_encrypted = encrypt(password)
+        site.auto_publish, site.publish_status = auto_publish, "publish"
+        s.add(site)
