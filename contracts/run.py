@@ -26,6 +26,9 @@ QUERY_STAGE_QUEUE = "stage_queue"
 # Ids in one payload (a retry's selection, a batch, items settled at once): at most ~70 KB of
 # JSON, well under Temporal's 256 KB payload warning.
 MAX_ITEM_IDS = 10_000
+# Characters of a failed item's error message carried in workflow state and payloads (the
+# database keeps the whole message).
+FAILED_MESSAGE_KEPT = 300
 
 # Activity names: the workflow calls its activities by name, so it never imports their code.
 ACT_BEGIN_RUN = "begin_run"
@@ -37,7 +40,6 @@ ACT_RECORD_RUN = "record_run"
 ACT_RELEASE_RUN_ITEMS = "release_run_items"
 
 PauseMode = Literal["drain", "immediate"]
-PAUSE_MODES: tuple[str, ...] = ("drain", "immediate")
 QueueStatus = Literal["pending", "processing", "completed", "failed"]
 # What a stage of a run is doing (StageProgress.status).
 StageStatus = Literal["pending", "running", "completed", "skipped", "failed", "cancelled"]

@@ -2,9 +2,10 @@
 under a sliding window, and folding their outcomes into the stage's counters.
 
 The database holds every item's status; this class holds counters, a bounded window of loaded
-item ids per stage and the flights in the air. It changes nothing but `RunState.stages` and the
-batch counter; the run's own state (pause, error, status) belongs to the workflow, which hears
-of what matters through `RunEvents`.
+item ids per stage and the flights in the air. It changes nothing but `RunState.stages`, the
+batch counter and the running estimate of credits used (which the ledger corrects at each
+record); the run's own state (pause, error, status) belongs to the workflow, which hears of
+what matters through `RunEvents`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         ACT_PLAN_STAGE,
         ACT_PROCESS_BATCH,
         ACT_PROCESS_ITEM,
+        FAILED_MESSAGE_KEPT,
         STAGE_FINISHED,
         BatchInput,
         BatchResult,
@@ -520,7 +522,7 @@ class StageScheduler:
                 name=item.name,
                 attempts=attempts,
                 error_type=error.error_type if error else "Error",
-                error_message=(error.error_message if error else "")[:300],
+                error_message=(error.error_message if error else "")[:FAILED_MESSAGE_KEPT],
                 retryable=error.retryable if error else False,
             ),
         )

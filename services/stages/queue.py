@@ -9,6 +9,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from contracts.run import (
+    FAILED_MESSAGE_KEPT,
     ErrorInfo,
     FailedItem,
     ItemRef,
@@ -25,7 +26,6 @@ from models import StageItem
 from services.stages.registry import service_for
 
 MAX_NAME = 120
-ERROR_KEPT = 300  # characters of an error message carried in workflow payloads
 REJECTED_KEPT = 100  # rejected items of a manual selection listed in one plan's answer
 ERRORS_REPORTED = 50  # failed items' errors in one settle answer (the rest: the flight's error)
 
@@ -248,7 +248,7 @@ def row_error(row: StageItem) -> ErrorInfo:
     retryable = bool(row.retryable)
     return ErrorInfo(
         error_type=row.error_type or "Error",
-        error_message=(row.error_message or "")[:ERROR_KEPT],
+        error_message=(row.error_message or "")[:FAILED_MESSAGE_KEPT],
         retryable=retryable,
         action="retry" if retryable else "fix_input",
     )
