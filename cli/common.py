@@ -19,7 +19,12 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError
 
 from core.config import ConfigurationError, Settings, get_settings
@@ -58,6 +63,11 @@ def command(fn: Callable[P, T]) -> Callable[P, T]:
             fail(f"Configuration: {exc}")
         except RPCError as exc:
             fail(f"Temporal refused the request: {exc.message}")
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            fail(
+                "The run did not answer in time: is a worker running on its task queue? "
+                "The request is kept and takes effect once a worker picks the run up."
+            )
         except (WorkflowQueryFailedError, WorkflowUpdateFailedError) as exc:
             cause = getattr(exc, "cause", None)
             fail(f"The run could not answer: {getattr(cause, 'message', None) or exc}")

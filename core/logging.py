@@ -120,7 +120,12 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
     handler.addFilter(ContextFilter())
     handler.set_name("igny8")
     root = logging.getLogger()
-    for old in [h for h in root.handlers if h.get_name() == "igny8"]:
+    # Ours from an earlier call, and the plain one `logging.basicConfig` put there before the
+    # settings were read (it would print every line a second time).
+    replaced = [
+        h for h in root.handlers if h.get_name() == "igny8" or type(h) is logging.StreamHandler
+    ]
+    for old in replaced:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())

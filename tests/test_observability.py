@@ -126,6 +126,21 @@ def test_json_log_lines_carry_the_bound_run_stage_and_item() -> None:
     assert "run_id" not in second and second["level"] == "warning"
 
 
+def test_a_process_that_set_up_basic_logging_first_prints_each_line_once() -> None:
+    root = logging.getLogger()
+    early = io.StringIO()
+    basic = logging.StreamHandler(early)  # what `logging.basicConfig` installs at start-up
+    root.addHandler(basic)
+    stream = io.StringIO()
+    handler = configure_logging(Settings(IGNY8_LOG_FORMAT="text"), stream=stream)  # type: ignore[call-arg]
+    try:
+        logging.getLogger("igny8.test").warning("worker ready")
+    finally:
+        root.removeHandler(handler)
+        root.removeHandler(basic)
+    assert (early.getvalue() + stream.getvalue()).count("worker ready") == 1
+
+
 async def test_api_latency_is_labelled_by_route_template() -> None:
     app = create_app(get_settings())
     transport = httpx.ASGITransport(app=app)
