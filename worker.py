@@ -18,6 +18,7 @@ from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
+from activities.clustering import ClusteringActivities
 from activities.log_context import LogContextInterceptor
 from activities.stages import StageActivities
 from activities.wordpress import WordPressActivities
@@ -93,9 +94,14 @@ def build_worker(
     if task_queue:
         settings = settings.model_copy(update={"task_queue": queue, "ai_task_queue_name": None})
     stage_activities = StageActivities(settings, provider_for_account or provider_factory(settings))
+    clustering = ClusteringActivities(stage_activities)
     wordpress = WordPressActivities()
     workflows: list[type] = [AutomationRunWorkflow, PublishContentWorkflow, WordPressSyncWorkflow]
-    activities: list[Callable[..., Any]] = [*stage_activities.all(), *wordpress.all()]
+    activities: list[Callable[..., Any]] = [
+        *stage_activities.all(),
+        *clustering.main_queue(),
+        *wordpress.all(),
+    ]
     main = Worker(
         client,
         task_queue=queue,
@@ -113,7 +119,7 @@ def build_worker(
     ai = Worker(
         client,
         task_queue=settings.ai_task_queue,
-        activities=[stage_activities.process_item],
+        activities=[stage_activities.process_item, *clustering.ai_queue()],
         max_concurrent_activities=settings.ai_max_in_flight,
         max_task_queue_activities_per_second=per_second,
         interceptors=[LogContextInterceptor()],

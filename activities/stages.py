@@ -170,7 +170,7 @@ class StageActivities:
                 failed, _ = await self._in_db(runner.fail_item, ctx, start, info)
                 return ItemResult(outcome=failed)
             await self._in_db(runner.abandon_item, ctx, start, False)
-            raise _retry_later(exc, activity.info().attempt, self.settings) from exc
+            raise retry_later(exc, activity.info().attempt, self.settings) from exc
         except BaseException:
             await self._in_db(runner.abandon_item, ctx, start, False)
             raise
@@ -205,7 +205,7 @@ class StageActivities:
         ]
 
 
-def _retry_later(exc: Igny8Error | pydantic.ValidationError, attempt: int, s: Settings) -> Any:
+def retry_later(exc: Igny8Error | pydantic.ValidationError, attempt: int, s: Settings) -> Any:
     """The retryable error with its next delay: the provider's Retry-After when it sent one,
     else exponential backoff with full jitter, so many items do not come back at once."""
     error = to_application_error(exc)

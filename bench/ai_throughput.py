@@ -136,6 +136,7 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
     with session_scope() as s:
         ledger = credits.credits_used(s, run_id)
     efficiency = (fake.served_seconds / cap) / wall if wall else 0.0
+    print_timeline(fake.requests, started)
     return {
         "cap": cap,
         "tuned": tuned,
@@ -150,6 +151,17 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
         "credits_used": result.credits_used,
         "ledger": ledger,
     }
+
+
+def print_timeline(requests: list, started: float) -> None:
+    """When each kind of call ran (seconds after the run started): where the wall time went."""
+    spans: dict[str, list[float]] = {}
+    for r in requests:
+        kind = r.schema_name or r.endpoint
+        spans.setdefault(kind, []).append(r.at - started)
+    for kind, times in sorted(spans.items(), key=lambda kv: min(kv[1])):
+        span = f"first={min(times):6.1f}s  last={max(times):6.1f}s"
+        print(f"  {kind:<22} calls={len(times):<5} {span}")
 
 
 def main() -> None:

@@ -38,6 +38,11 @@ ACT_PROCESS_ITEM = "process_item"
 ACT_MARK_ITEMS = "mark_items"
 ACT_RECORD_RUN = "record_run"
 ACT_RELEASE_RUN_ITEMS = "release_run_items"
+# Stage 1 with a provider that charges per call: its steps, each retried on its own.
+ACT_CLUSTER_PREPARE = "cluster_prepare"
+ACT_EMBED_KEYWORDS = "embed_keywords"
+ACT_GROUP_KEYWORDS = "group_keywords"
+ACT_NAME_CLUSTERS = "name_clusters"
 
 PauseMode = Literal["drain", "immediate"]
 QueueStatus = Literal["pending", "processing", "completed", "failed"]
@@ -355,6 +360,9 @@ class ItemOutcome(BaseModel):
 
 class BatchResult(BaseModel):
     outcomes: list[ItemOutcome]
+    # Failed with one shared cause (stage 1's keywords of a group whose naming call failed).
+    failed_ids: list[int] = Field(default_factory=list, max_length=MAX_ITEM_IDS)
+    failed_error: ErrorInfo | None = None
     # Completed with nothing of their own to report (stage 1's keywords: the batch's counters
     # ride on its first outcome): ids alone keep a 2,000-keyword answer near 15 KB.
     completed_ids: list[int] = Field(default_factory=list, max_length=MAX_ITEM_IDS)
@@ -410,3 +418,43 @@ class RecordRunResult(BaseModel):
 
 class RunRef(BaseModel):
     run_id: str
+
+
+# --- stage 1, one AI call per activity ------------------------------------------------------------
+
+
+class ClusterStepInput(BaseModel):
+    """A step of one stage-1 batch's clustering (the batch's ids; the scope is in the database)."""
+
+    run_id: str
+    account_id: int
+    site_id: int
+    item_ids: list[int] = Field(max_length=MAX_ITEM_IDS)
+
+
+class ClusterPlan(BaseModel):
+    """How the clustering goes: in calls of their own (a provider that charges per call), or
+    in one batch activity (the local provider); the keyword id ranges still to embed."""
+
+    by_calls: bool
+    embed_ranges: list[tuple[int, int]] = Field(default_factory=list)
+
+
+class ClusterCallInput(BaseModel):
+    """One AI call of a clustering: embed the keywords of an id range, or one naming call."""
+
+    run_id: str
+    account_id: int
+    site_id: int
+    first_id: int = 0
+    last_id: int = 0
+    call_no: int = 0
+    max_attempts: int = 10
+
+
+class ClusterGroups(BaseModel):
+    """The run's groups are stored: the naming calls still to make, and keywords found with
+    no vector (the embedding step must run again first)."""
+
+    naming_calls: list[int] = Field(default_factory=list, max_length=MAX_ITEM_IDS)
+    missing_vectors: int = 0

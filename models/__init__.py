@@ -3,7 +3,7 @@
 from models.automation import AutomationConfig, AutomationRun, StageItem
 from models.content import Content, ContentTaxonomy, ContentTaxonomyLink, Image
 from models.credits import AIUsage, CreditTransaction
-from models.planning import Cluster, ContentIdea, Keyword, KeywordEmbedding, Task
+from models.planning import Cluster, ClusteringGroup, ContentIdea, Keyword, KeywordEmbedding, Task
 from models.prompts import PromptOverride
 from models.tenancy import Account, ApiKey, Sector, Site
 
@@ -14,6 +14,7 @@ __all__ = [
     "AutomationConfig",
     "AutomationRun",
     "Cluster",
+    "ClusteringGroup",
     "Content",
     "ContentIdea",
     "ContentTaxonomy",

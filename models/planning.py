@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, json_list_field, text_field
@@ -108,4 +108,29 @@ class KeywordEmbedding(SQLModel, table=True):
     model: str = Field(max_length=100)
     dimensions: int
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = created_at_field()
+
+
+class ClusteringGroup(SQLModel, table=True):
+    """One group of a run's clustering between its steps (grouped, then named by AI calls that
+    run and retry one by one, then saved): what lets a retried, paused or continued clustering
+    pick up where it stopped instead of grouping and paying to name everything again."""
+
+    __table_args__ = (UniqueConstraint("run_id", "group_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(max_length=200, index=True)
+    group_no: int
+    call_no: int | None = None  # the naming call that names it; None: joins an existing cluster
+    keyword_ids: list[int] = json_list_field()
+    seed_name: str = Field(max_length=200)  # the grouping's own (lexical) name
+    terms: list[str] = json_list_field()
+    existing_cluster_id: int | None = None
+    name: str | None = Field(default=None, max_length=200)  # set once its call answered
+    description: str = text_field()
+    intent: str = Field(default="informational", max_length=20)
+    # Its call failed for good (SQL NULL, not JSON null, when not: the queries test for NULL).
+    error: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     created_at: datetime = created_at_field()

@@ -34,6 +34,8 @@ with workflow.unsafe.imports_passed_through():
         STAGE_FINISHED,
         BatchInput,
         BatchResult,
+        ClusterStepInput,
+        Cost,
         ErrorInfo,
         FailedItem,
         ItemInput,
@@ -59,6 +61,8 @@ with workflow.unsafe.imports_passed_through():
     from core.error_info import error_info
     from workflows.options import BOOKKEEPING, ai_item, stage_batch
 
+from workflows.clustering import ClusterFlight, cluster_by_calls
+
 MAX_FAILED_KEPT = 20  # failures listed per queue in the workflow's state; the database has all
 RECENT_KEPT = 50
 NAME_KEPT = 60  # characters of an item's name held in the window
@@ -67,6 +71,9 @@ PUBLISH_CONCURRENCY = 4
 # Plans in a row that load nothing while the database says items are pending: the stage fails
 # (typed) instead of planning for ever.
 MAX_STALLED_PLANS = 3
+# Stage 1 makes its AI calls as activities of their own (a history before this change replays
+# with one batch activity for the whole clustering).
+CLUSTER_BY_CALLS = "stage-1-by-calls"
 
 
 class RunEvents(Protocol):
@@ -367,6 +374,8 @@ class StageScheduler:
                 await self._publish(st, flight.items[0])
             elif self._per_item(flight.stage):
                 await self._process_item(st, flight.items[0])
+            elif flight.stage == Stage.CLUSTER_KEYWORDS and workflow.patched(CLUSTER_BY_CALLS):
+                await self._cluster(st, batch_no, flight)
             else:
                 await self._process_batch(st, batch_no, flight)
         except (ActivityError, ChildWorkflowError, asyncio.CancelledError) as exc:
@@ -399,6 +408,33 @@ class StageScheduler:
             if result.insufficient_credits:
                 self.events.credits_exhausted(result.insufficient_credits)
 
+    async def _cluster(self, st: StageState, batch_no: int, flight: Flight) -> None:
+        """Stage 1: its AI calls one activity each (workflows/clustering), then the batch
+        activity saves; stopped early (continue-as-new, pause), the batch waits in the window."""
+
+        def spent(cost: Cost) -> None:
+            st.cost.add(cost)
+            self.events.changed()
+
+        ready = await cluster_by_calls(
+            ClusterFlight(
+                step=ClusterStepInput(
+                    run_id=self.run_id,
+                    account_id=self.inp.account_id,
+                    site_id=self.inp.site_id,
+                    item_ids=[i.id for i in flight.items],
+                ),
+                options=self.inp.options,
+                width=self.concurrency(Stage.GENERATE_IDEAS),
+                spent=spent,
+                stopping=lambda: self.s.paused or workflow.info().is_continue_as_new_suggested(),
+            )
+        )
+        if ready:
+            await self._process_batch(st, batch_no, flight)
+        else:
+            await self._mark(st, flight.items, "queued", None)
+
     async def _process_batch(self, st: StageState, batch_no: int, flight: Flight) -> None:
         result = await workflow.execute_activity(
             ACT_PROCESS_BATCH,
@@ -421,6 +457,9 @@ class StageScheduler:
         for item_id in result.completed_ids:
             if item_id in by_id:
                 self._count_completed(st, by_id.pop(item_id), {})
+        for item_id in result.failed_ids:
+            if item_id in by_id:
+                self._count_failed(st, by_id.pop(item_id), result.failed_error, 1)
         if result.insufficient_credits:
             st.window = list(by_id.values()) + st.window  # the activity put them back
             self.events.credits_exhausted(result.insufficient_credits)

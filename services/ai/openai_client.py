@@ -29,9 +29,8 @@ _KEY_LIKE = re.compile(r"\b(sk|sess|key)-[A-Za-z0-9_\-*]{6,}")
 _MAX_MESSAGE = 300
 
 
-def make_client(settings: Settings) -> AsyncOpenAI:
-    """An async client without its own retries (Temporal owns retries): one per event loop
-    holds every call of a worker in flight on one connection pool."""
+def api_key(settings: Settings) -> str:
+    """The key the client sends; a missing one fails here, clearly, not at the first call."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     if not key:
         if not settings.openai_base_url:
@@ -41,9 +40,15 @@ def make_client(settings: Settings) -> AsyncOpenAI:
                 retryable=False,
             )
         key = "not-needed"  # local servers (Ollama, vLLM, llama.cpp) accept any key
+    return key
+
+
+def make_client(settings: Settings) -> AsyncOpenAI:
+    """An async client without its own retries (Temporal owns retries): one per event loop
+    holds every call of a worker in flight on one connection pool."""
     return AsyncOpenAI(
         base_url=settings.openai_base_url or None,
-        api_key=key,
+        api_key=api_key(settings),
         max_retries=0,
         timeout=settings.openai_timeout_seconds,
     )

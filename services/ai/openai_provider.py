@@ -20,7 +20,7 @@ from core.config import Settings
 from core.errors import AIOutputError, ValidationError
 from services.ai import prompts as P
 from services.ai.call_retry import with_retries
-from services.ai.openai_client import OpenAIGateway, Structured, make_client
+from services.ai.openai_client import OpenAIGateway, Structured, api_key, make_client
 from services.ai.pricing import PriceTable
 from services.ai.schemas import (
     AIResult,
@@ -53,6 +53,10 @@ KEYWORDS_SHOWN_PER_CLUSTER = 30  # the most searched; enough to name a cluster, 
 # Existing cluster names offered for reuse per naming call. A site with thousands of clusters
 # would otherwise pay for all of their names in every call; this run's own names go first.
 EXISTING_NAMES_SHOWN = 300
+# (loop id, base URL, key, timeout) -> (the loop, its gateway): one client per loop and endpoint.
+_GATEWAYS: dict[
+    tuple[int, str | None, str, float], tuple[asyncio.AbstractEventLoop, OpenAIGateway]
+] = {}
 
 # Sizes each image model accepts; other models get the requested size as is.
 IMAGE_SIZES: dict[str, tuple[tuple[int, int], ...]] = {
@@ -93,7 +97,6 @@ class OpenAIProvider:
         prompts: Mapping[str, P.PromptTemplate] | None = None,
     ) -> None:
         self.settings = settings
-        self._gateways: dict[int, tuple[asyncio.AbstractEventLoop, OpenAIGateway]] = {}
         self.model_chat = model_chat
         self.model_embeddings = model_embeddings
         self.model_images = model_images
@@ -105,7 +108,7 @@ class OpenAIProvider:
         cls, settings: Settings, prompts: Mapping[str, P.PromptTemplate] | None = None
     ) -> OpenAIProvider:
         """The provider for the configured endpoint, with an account's prompt overrides."""
-        make_client(settings)  # a missing key fails here, clearly, not at the first call
+        api_key(settings)  # a missing key fails here, clearly, not at the first call
         return cls(
             settings,
             model_chat=settings.model_chat,
@@ -119,24 +122,30 @@ class OpenAIProvider:
 
     @property
     def gateway(self) -> OpenAIGateway:
-        """The gateway bound to the running loop (an async client belongs to one loop)."""
+        """The gateway of the running loop for this endpoint, shared by every provider made on
+        the loop: a worker makes a provider per call (per-account prompts), and a client per
+        call would pay for a TLS context and a new connection each time."""
         loop = asyncio.get_running_loop()
-        entry = self._gateways.get(id(loop))
+        s = self.settings
+        key = (id(loop), s.openai_base_url, api_key(s), s.openai_timeout_seconds)
+        entry = _GATEWAYS.get(key)
         if entry is None or entry[0] is not loop:
-            entry = (loop, OpenAIGateway(make_client(self.settings)))
-            self._gateways[id(loop)] = entry
+            entry = (loop, OpenAIGateway(make_client(s)))
+            _GATEWAYS[key] = entry
         return entry[1]
 
     def _sync(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Run an async method to its end on a loop of its own, closing that loop's client."""
+        """Run an async method to its end on a loop of its own, closing that loop's clients."""
 
         async def main() -> T:
+            loop_id = id(asyncio.get_running_loop())
             try:
                 return await call()
             finally:
-                entry = self._gateways.pop(id(asyncio.get_running_loop()), None)
-                if entry is not None:
-                    await entry[1].client.close()
+                for key in [k for k in _GATEWAYS if k[0] == loop_id]:
+                    entry = _GATEWAYS.pop(key, None)
+                    if entry is not None:
+                        await entry[1].client.close()
 
         return asyncio.run(main())
 
@@ -214,10 +223,44 @@ class OpenAIProvider:
             tokens += spent
         return np.asarray(rows, dtype=np.float32), tokens
 
+    async def aembed_once(self, texts: list[str]) -> AIResult[np.ndarray]:
+        """One embeddings request (at most EMBEDDING_BATCH texts), not retried here: stage 1's
+        embedding activity is that one request, and Temporal retries it on its own."""
+        vectors, tokens = await self.gateway.embed(self.model_embeddings, texts)
+        usage = Usage(
+            provider=self.name,
+            model=self.model_embeddings,
+            tokens_in=tokens,
+            cost_usd=self.prices.tokens_cost(self.model_embeddings, tokens, 0),
+        )
+        return AIResult(value=np.asarray(vectors, dtype=np.float32), usage=usage)
+
+    async def aname_cluster_groups(
+        self, groups: list[list[KeywordInput]], offered: list[str]
+    ) -> AIResult[list[ClusterLabel]]:
+        """One naming call, not retried here (its activity is; see aembed_once)."""
+        by_id = {k.id: k for g in groups for k in g}
+        ids = [[k.id for k in g] for g in groups]
+        messages, check = self._naming_request(ids, by_id, offered)
+        answer = await self.gateway.structured(self.model_chat, messages, ClusterLabelSet, check)
+        labels = sorted(answer.value.clusters, key=lambda c: c.number)
+        return AIResult(value=labels, usage=self._chat_usage(answer))
+
     async def _name_clusters(
         self, batch: list[list[int]], by_id: Mapping[int, KeywordInput], existing: list[str]
     ) -> Structured[ClusterLabelSet]:
-        """One chat call naming every cluster of the batch, answered per cluster number."""
+        """One chat call naming every cluster of the batch, retried here on its own."""
+        messages, check = self._naming_request(batch, by_id, existing)
+        return await with_retries(
+            lambda: self.gateway.structured(self.model_chat, messages, ClusterLabelSet, check),
+            self.settings,
+        )
+
+    def _naming_request(
+        self, batch: list[list[int]], by_id: Mapping[int, KeywordInput], existing: list[str]
+    ) -> tuple[list[dict[str, str]], Callable[[ClusterLabelSet], None]]:
+        """The messages naming every cluster of the batch, and the check of its answer (each
+        cluster number exactly once, every name non-blank)."""
         shown = [
             [by_id[i].text for i in sorted(ids, key=lambda i: -by_id[i].volume)][
                 :KEYWORDS_SHOWN_PER_CLUSTER
@@ -240,10 +283,7 @@ class OpenAIProvider:
             if any(not c.name.strip() for c in answer.clusters):
                 raise ValueError("every cluster needs a non-blank name")
 
-        return await with_retries(
-            lambda: self.gateway.structured(self.model_chat, messages, ClusterLabelSet, check),
-            self.settings,
-        )
+        return messages, check
 
     # --- stages 2, 4, 5 -------------------------------------------------------------------------
 

@@ -9,9 +9,11 @@ from sqlmodel import Session, col, select
 
 from contracts.messages import plural
 from contracts.stages import MIN_KEYWORDS_TO_CLUSTER, Stage
-from contracts.status import ClusterStatus, GenerationStatus, IdeaStatus, KeywordStatus, TaskStatus
-from models import Cluster, ContentIdea, Keyword, Site, StageItem, Task
-from services.ai.schemas import AIResult, ClusterBrief, KeywordInput
+from contracts.status import ClusterStatus, IdeaStatus, KeywordStatus, TaskStatus
+from models import Cluster, ContentIdea, Keyword, Site, Task
+from services import cluster_steps
+from services.ai.schemas import AIResult, ClusterBrief, Usage
+from services.cluster_steps import load_scope
 from services.keyword_clusters import save_clusters
 from services.stage_clustering import cluster_stage
 from services.stages.base import ItemWork, NothingToDo, StageContext, StageService
@@ -69,6 +71,12 @@ class ClusterKeywords(StageService):
         keywords, _, _ = work.brief
         if not keywords:
             return None
+        if cluster_steps.has_groups(ctx.run_id):
+            # Grouped and named by calls of their own (each recorded its usage): saved here.
+            usage = Usage(
+                provider=ctx.provider.name, model=str(getattr(ctx.provider, "model_chat", ""))
+            )
+            return AIResult[Any](value=cluster_steps.named_groups(ctx.run_id), usage=usage)
         return cluster_stage(ctx, keywords)
 
     def save_batch(
@@ -97,37 +105,6 @@ class ClusterKeywords(StageService):
         ).all()
         per_item = {int(i or 0): {"keywords": 1} for i in clustered}
         return per_item, ({"clusters": new_clusters} if result is not None else {})
-
-
-def load_scope(session: Session, ctx: StageContext, ids: list[int]) -> list[KeywordInput]:
-    """The keywords one clustering covers: the run's whole stage-1 queue still unclustered
-    (every batch of it), or just `ids` outside a run's queue."""
-    queued = select(StageItem.item_id).where(
-        StageItem.run_id == ctx.run_id,
-        StageItem.stage == int(Stage.CLUSTER_KEYWORDS),
-        col(StageItem.status) != GenerationStatus.FAILED,
-    )
-    scope = set(session.exec(queued).all()) | set(ids)
-    rows: list[Keyword] = []
-    ordered = sorted(scope)
-    for start in range(0, len(ordered), 5_000):
-        rows.extend(
-            session.exec(
-                select(Keyword).where(
-                    col(Keyword.id).in_(ordered[start : start + 5_000]),
-                    Keyword.site_id == ctx.site_id,
-                    col(Keyword.cluster_id).is_(None),
-                    Keyword.disabled == False,  # noqa: E712
-                )
-            ).all()
-        )
-    return [
-        KeywordInput(
-            id=k.id, text=k.text, volume=k.volume, difficulty=k.difficulty, intent=k.intent
-        )
-        for k in sorted(rows, key=lambda k: k.id or 0)
-        if k.id is not None
-    ]
 
 
 class GenerateIdeas(StageService):

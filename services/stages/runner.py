@@ -25,7 +25,7 @@ from core.error_info import error_info
 from core.errors import Igny8Error, InsufficientCreditsError
 from core.logging import bind_item
 from models import AIUsage, StageItem
-from services import credits
+from services import cluster_steps, credits
 from services.ai.schemas import AIResult
 from services.stages.base import ItemWork, NothingToDo, StageContext
 from services.stages.queue import row_error, set_status
@@ -304,7 +304,9 @@ def _process_whole_batch(
     key = credits.item_key(ctx.run_id, int(ctx.stage), ids[0]) + f":batch{len(ids)}"
     with session_scope() as session:
         work = service.load_batch(session, ctx, ids)  # type: ignore[attr-defined]
-    todo = {k.id for k in work.brief[0]}
+    # Keywords of groups whose naming call failed for good (stage 1 by calls) fail, uncharged.
+    failed, failed_error = cluster_steps.failed_keywords(ctx.run_id, [k.id for k in work.brief[0]])
+    todo = {k.id for k in work.brief[0]} - set(failed)
     # Charged per keyword clustered: the batch clusters the stage's whole remaining queue.
     cost = credits.cost_per_item(ctx.stage, ctx.settings) * len(todo)
     try:
@@ -322,29 +324,43 @@ def _process_whole_batch(
                 credits.settle(session, ctx.account_id, key, cost, ctx.run_id)
             _record_usage(session, ctx, None, result)
             mapped = [i for i in ids if i in per_item]
-            set_status(session, ctx.run_id, ctx.stage, ids, GS.COMPLETED, result={})
+            failed_here = [i for i in ids if i in set(failed) and i not in per_item]
+            done = [i for i in ids if i not in set(failed_here)]
+            set_status(session, ctx.run_id, ctx.stage, done, GS.COMPLETED, result={})
+            if failed_here and failed_error is not None:
+                set_status(
+                    session, ctx.run_id, ctx.stage, failed_here, GS.FAILED, error=failed_error
+                )
             set_status(session, ctx.run_id, ctx.stage, mapped, GS.COMPLETED, result={"keywords": 1})
             # The batch's own counters ride on its first item, like in the outcomes below.
             set_status(
                 session,
                 ctx.run_id,
                 ctx.stage,
-                ids[:1],
+                done[:1],
                 GS.COMPLETED,
-                result={**per_item.get(ids[0], {}), **batch_counters},
+                result={**per_item.get(done[0], {}), **batch_counters} if done else {},
             )
     except BaseException:
         with session_scope() as session:
             credits.release(session, ctx.account_id, key, ctx.run_id)
         back_in_window(ctx, ids)
         raise
-    metrics.item_finished(ctx.stage, GS.COMPLETED, len(ids))
+    metrics.item_finished(ctx.stage, GS.COMPLETED, len(done))
+    if failed_here:
+        metrics.item_finished(ctx.stage, GS.FAILED, len(failed_here))
     # The batch's counters (keywords mapped, clusters made) and what its AI calls spent ride on
     # its first item; the others are ids alone, so the answer stays small at any batch size.
     first = ItemOutcome(
-        id=ids[0],
+        id=done[0] if done else ids[0],
         status="completed",
         result={"keywords": len(mapped), **batch_counters} if mapped else batch_counters,
         cost=cost_of(result),
     )
-    return BatchResult(outcomes=[first], completed_ids=ids[1:], credits_charged=cost if todo else 0)
+    return BatchResult(
+        outcomes=[first] if done else [],
+        completed_ids=done[1:],
+        failed_ids=failed_here,
+        failed_error=failed_error if failed_here else None,
+        credits_charged=cost if todo else 0,
+    )

@@ -49,6 +49,7 @@ class Recorded:
     body: dict[str, Any]
     headers: dict[str, str]
     fault: str | None = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived (for timelines)
 
     @property
     def prompt(self) -> str:

@@ -4,7 +4,7 @@ largest payload, measured from Temporal's own histories (for bounds tests and be
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,16 +42,26 @@ def _payload_sizes(message: Any, where: str) -> Iterator[tuple[int, str]]:
             yield from _payload_sizes(child, path)
 
 
+async def chain_events(client: Any, workflow_id: str, max_runs: int = 10_000) -> AsyncIterator[Any]:
+    """The events of each history of the run's continue-as-new chain, from its latest run back
+    to its first (WorkflowExecutionStarted.continued_execution_run_id)."""
+    run_id = (await client.get_workflow_handle(workflow_id).describe()).run_id
+    runs = 0
+    while run_id and runs < max_runs:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        events = history.events
+        runs += 1
+        yield events
+        started = events[0].workflow_execution_started_event_attributes if events else None
+        run_id = started.continued_execution_run_id if started else ""
+
+
 async def chain_histories(client: Any, workflow_id: str, max_runs: int = 10_000) -> HistoryFigures:
-    """Walk the run's continue-as-new chain from its latest run back to its first
-    (WorkflowExecutionStarted.continued_execution_run_id) and measure each history."""
+    """Walk the run's continue-as-new chain and measure each history."""
     from temporalio.api.enums.v1 import EventType
 
     out = HistoryFigures()
-    run_id = (await client.get_workflow_handle(workflow_id).describe()).run_id
-    while run_id and out.runs < max_runs:
-        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        events = history.events
+    async for events in chain_events(client, workflow_id, max_runs):
         out.runs += 1
         out.total += len(events)
         if len(events) > out.longest:
@@ -75,6 +85,4 @@ async def chain_histories(client: Any, workflow_id: str, max_runs: int = 10_000)
             for size, where in _payload_sizes(event, name):
                 if size > out.largest_payload:
                     out.largest_payload, out.largest_where = size, where
-        started = events[0].workflow_execution_started_event_attributes if events else None
-        run_id = started.continued_execution_run_id if started else ""
     return out
