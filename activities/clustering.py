@@ -49,6 +49,11 @@ class ClusteringActivities:
             inp.run_id, inp.account_id, inp.site_id, int(Stage.CLUSTER_KEYWORDS)
         )
 
+    async def _acontext(self, inp: ClusterCallInput) -> StageContext:
+        """The context, made in a database thread (the provider reads the account's prompts)."""
+        ctx, _ = await self.stages._in_db(self._context, inp)
+        return ctx
+
     @activity.defn(name=ACT_CLUSTER_PREPARE)
     def prepare(self, inp: ClusterStepInput) -> ClusterPlan:
         """By calls or in one batch activity; the keyword id ranges still to embed."""
@@ -64,7 +69,7 @@ class ClusteringActivities:
     @activity.defn(name=ACT_EMBED_KEYWORDS)
     async def embed(self, inp: ClusterCallInput) -> Cost:
         """One embeddings request for the range's keywords still without a vector."""
-        ctx = self._context(inp)
+        ctx = await self._acontext(inp)
         part, _ = await self.stages._in_db(
             cluster_steps.embedding_work, ctx, inp.first_id, inp.last_id
         )
@@ -85,7 +90,7 @@ class ClusteringActivities:
     @activity.defn(name=ACT_NAME_CLUSTERS)
     async def name(self, inp: ClusterCallInput) -> Cost:
         """One naming call for its few groups; failed for good, those groups' keywords fail."""
-        ctx = self._context(inp)
+        ctx = await self._acontext(inp)
         work, _ = await self.stages._in_db(cluster_steps.naming_work, ctx, inp.call_no)
         if work is None:
             return Cost()  # named by an earlier attempt

@@ -131,7 +131,10 @@ class StageActivities:
         """One item of an AI stage: hold credits, make its one AI call, save. A transient
         failure costs this call alone (Temporal retries it, after Retry-After or a jittered
         backoff); the last attempt, or a permanent error, fails the item alone."""
-        ctx = self._context(inp.run_id, inp.account_id, inp.site_id, inp.stage)
+        # The provider reads the account's prompts from the database: not on the event loop.
+        ctx, _ = await self._in_db(
+            self._context, inp.run_id, inp.account_id, inp.site_id, inp.stage
+        )
         bind_item(inp.item_id)  # in this task's context, which every database step copies
         start, cancelled = await self._in_db(runner.start_item, ctx, inp.item_id)
         if cancelled:

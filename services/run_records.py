@@ -13,7 +13,7 @@ from core.config import Settings
 from core.db import session_scope
 from core.errors import ConflictError
 from models import AutomationRun, Site, StageItem
-from services import credits
+from services import cluster_steps, credits
 from services.estimates import estimate_run
 from services.runs import insert_run_row
 
@@ -92,6 +92,7 @@ def record_run(inp: RecordRunInput) -> int:
         row.updated_at = datetime.now(UTC)
         if inp.finished:
             row.finished_at = datetime.now(UTC)
+            cluster_steps.forget(session, inp.run_id)  # a retry is a new run: nobody reads them
         session.add(row)
     return used
 

@@ -362,7 +362,8 @@ class OpenAIProvider:
         model = self.model_images
         w, h = image_size(model, width, height)
         encoded, tokens_in, tokens_out = await self.gateway.image(model, prompt, f"{w}x{h}")
-        png, real_w, real_h = _as_png(encoded)
+        # Decoding is CPU work: off the event loop, which holds every other call in flight.
+        png, real_w, real_h = await asyncio.to_thread(_as_png, encoded)
         usage = Usage(
             provider=self.name,
             model=model,
@@ -406,11 +407,12 @@ def _as_png(encoded: str) -> tuple[bytes, int, int]:
     try:
         raw = base64.b64decode(encoded, validate=True)
         with Image.open(io.BytesIO(raw)) as image:
-            image.load()
             if image.format == "PNG":
+                image.verify()  # every chunk's checksum, without decoding the pixels
                 return raw, image.width, image.height
+            image.load()
             out = io.BytesIO()
             image.save(out, format="PNG")
             return out.getvalue(), image.width, image.height
-    except (binascii.Error, ValueError, UnidentifiedImageError, OSError) as exc:
+    except (binascii.Error, ValueError, SyntaxError, UnidentifiedImageError, OSError) as exc:
         raise AIOutputError(f"OpenAI sent image data that is not an image ({exc})") from None
