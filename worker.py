@@ -19,6 +19,7 @@ from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities.clustering import ClusteringActivities
+from activities.link_refresh import LinkRefreshActivities
 from activities.log_context import LogContextInterceptor
 from activities.stages import StageActivities
 from activities.wordpress import WordPressActivities
@@ -36,6 +37,7 @@ from core.temporal import connect
 from services.ai.base import AIProvider
 from services.ai.factory import build_provider
 from workflows.automation import AutomationRunWorkflow
+from workflows.link_refresh import RefreshInternalLinksWorkflow
 from workflows.publish import PublishContentWorkflow
 from workflows.wp_sync import WordPressSyncWorkflow
 
@@ -96,11 +98,18 @@ def build_worker(
     stage_activities = StageActivities(settings, provider_for_account or provider_factory(settings))
     clustering = ClusteringActivities(stage_activities)
     wordpress = WordPressActivities()
-    workflows: list[type] = [AutomationRunWorkflow, PublishContentWorkflow, WordPressSyncWorkflow]
+    link_refresh = LinkRefreshActivities(wordpress.factory)
+    workflows: list[type] = [
+        AutomationRunWorkflow,
+        PublishContentWorkflow,
+        RefreshInternalLinksWorkflow,
+        WordPressSyncWorkflow,
+    ]
     activities: list[Callable[..., Any]] = [
         *stage_activities.all(),
         *clustering.main_queue(),
         *wordpress.all(),
+        *link_refresh.all(),
     ]
     main = Worker(
         client,

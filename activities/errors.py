@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 import pydantic
 from temporalio.exceptions import ApplicationError
 
 from core.errors import Igny8Error, WordPressError
+
+T = TypeVar("T")
 
 
 def to_application_error(exc: BaseException) -> ApplicationError:
@@ -37,3 +41,11 @@ def to_application_error(exc: BaseException) -> ApplicationError:
             non_retryable=True,
         )
     return ApplicationError(str(exc) or type(exc).__name__, type=type(exc).__name__)
+
+
+def mapped(call: Callable[[], T]) -> T:
+    """`call()`, its domain errors raised as ApplicationErrors (see to_application_error)."""
+    try:
+        return call()
+    except Igny8Error as exc:
+        raise to_application_error(exc) from exc

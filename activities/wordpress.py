@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import TypeVar
 
 from temporalio import activity
 
-from activities.errors import to_application_error
+from activities.errors import mapped
 from activities.heartbeat import heartbeating
 from contracts.wordpress import (
     ACT_CHECK_PUBLISHABLE,
@@ -35,20 +34,11 @@ from contracts.wordpress import (
     SyncSinceResult,
 )
 from core import metrics
-from core.errors import Igny8Error
 from integrations.wordpress.diagnostics import ConnectionReport
 from services import publishing, wp_connection, wp_sync
 
-T = TypeVar("T")
 # Heartbeat period: a slow WordPress request must not look like a dead worker.
 HEARTBEAT_EVERY_SECONDS = 2.0
-
-
-def _mapped(call: Callable[[], T]) -> T:
-    try:
-        return call()
-    except Igny8Error as exc:
-        raise to_application_error(exc) from exc
 
 
 class WordPressActivities:
@@ -60,7 +50,7 @@ class WordPressActivities:
     @activity.defn(name=ACT_TEST_CONNECTION)
     def test_wordpress_connection(self, inp: SiteRef) -> ConnectionReport:
         """Reachability, credentials, role and capabilities of the site's WordPress."""
-        return _mapped(
+        return mapped(
             lambda: wp_connection.check_site_connection(inp.account_id, inp.site_id, self.factory)
         )
 
@@ -68,7 +58,7 @@ class WordPressActivities:
     def check_publishable(self, inp: CheckPublishableInput) -> None:
         """Refuse an article that is incomplete, already published (unless updating), or whose
         post changed on WordPress (unless overwriting)."""
-        _mapped(
+        mapped(
             lambda: publishing.check_content(
                 inp.account_id, inp.site_id, inp.content_id, inp.update, inp.overwrite
             )
@@ -78,7 +68,7 @@ class WordPressActivities:
     def publish_content(self, inp: PublishStepInput) -> PublishResult:
         """Upload images, set terms, create or update the post; every id stored on arrival."""
         with metrics.publish_attempt(), heartbeating(HEARTBEAT_EVERY_SECONDS) as beat:
-            out = _mapped(
+            out = mapped(
                 lambda: publishing.publish_content(
                     inp.account_id,
                     inp.site_id,
@@ -102,7 +92,7 @@ class WordPressActivities:
     @activity.defn(name=ACT_SYNC_SINCE)
     def wordpress_sync_since(self, inp: SyncSinceInput) -> SyncSinceResult:
         """Where an incremental sync starts (None: from the beginning)."""
-        since = _mapped(lambda: wp_sync.sync_since(inp.account_id, inp.site_id, inp.full))
+        since = mapped(lambda: wp_sync.sync_since(inp.account_id, inp.site_id, inp.full))
         return SyncSinceResult(modified_after=since)
 
     @activity.defn(name=ACT_SYNC_PAGE)
@@ -110,7 +100,7 @@ class WordPressActivities:
         """Import one page of posts."""
         with heartbeating(HEARTBEAT_EVERY_SECONDS) as beat:
             beat(f"Importing page {inp.page}")
-            out = _mapped(
+            out = mapped(
                 lambda: wp_sync.sync_page(
                     inp.account_id,
                     inp.site_id,
@@ -126,7 +116,7 @@ class WordPressActivities:
     def mark_missing_wordpress_posts(self, inp: SiteRef) -> MarkMissingResult:
         """Flag content whose post disappeared from WordPress."""
         with heartbeating(HEARTBEAT_EVERY_SECONDS) as beat:
-            missing, present = _mapped(
+            missing, present = mapped(
                 lambda: wp_sync.mark_missing_posts(inp.account_id, inp.site_id, self.factory, beat)
             )
         return MarkMissingResult(missing=missing, present=present)
@@ -134,7 +124,7 @@ class WordPressActivities:
     @activity.defn(name=ACT_FINISH_SYNC)
     def finish_wordpress_sync(self, inp: FinishSyncInput) -> None:
         """Record when the sync started, for the next incremental one."""
-        _mapped(lambda: wp_sync.finish_sync(inp.account_id, inp.site_id, inp.started_at))
+        mapped(lambda: wp_sync.finish_sync(inp.account_id, inp.site_id, inp.started_at))
 
     def all(self) -> list[Callable[..., object]]:
         """Every activity of this class, for the worker."""

@@ -5,15 +5,16 @@ The hub links to every other article of its cluster; each other article links to
 While written, an article cannot know its siblings' URLs (they are not published yet), so it
 links to `#igny8-idea-<idea id>`: an in-page fragment, which every HTML sanitiser keeps (a custom
 `igny8:` scheme would be stripped). Publishing replaces it with the sibling's WordPress URL when
-that sibling is live, and otherwise leaves the anchor text without a link: re-publishing the
-article later (e.g. the hub, once its supporting articles are live) fills the links in.
+that sibling is live, and otherwise leaves the anchor text without a link. When a sibling goes
+live later, the posts that link to it are updated on their own (services.link_refresh): nobody
+has to publish the hub again once its supporting articles are live.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from contracts.status import IdeaRole
@@ -71,3 +72,32 @@ def resolve_placeholders(content_html: str, urls: Mapping[int, str]) -> str:
         return _HREF.sub(lambda _m: href, match[0], count=1)
 
     return _ANCHOR.sub(replace, content_html)
+
+
+def same_but_links(content_html: str, post_html: str, render: Callable[[str], str]) -> bool:
+    """Whether `post_html` is `render(content_html)` with each placeholder either pointed at some
+    URL or left as its text: the post holds this very article, whichever siblings were live
+    when it was sent."""
+    anchors: list[re.Match[str]] = []
+
+    def slot(match: re.Match[str]) -> str:
+        anchors.append(match)
+        return f"\x00{len(anchors) - 1}\x00"
+
+    # Rendered around the slots (render adds figures and a marker), then each slot may hold the
+    # anchor as resolve_placeholders writes it, with any URL, or its text alone.
+    pieces = re.split("\x00(\\d+)\x00", render(_ANCHOR.sub(slot, content_html)))
+    pattern = "".join(
+        _either_state(anchors[int(piece)]) if i % 2 else re.escape(piece)
+        for i, piece in enumerate(pieces)
+    )
+    return re.fullmatch(pattern, post_html, re.DOTALL) is not None
+
+
+def _either_state(anchor: re.Match[str]) -> str:
+    href = _HREF.search(anchor[0])
+    assert href is not None  # _ANCHOR matched this very attribute
+    linked = (
+        re.escape(anchor[0][: href.start()]) + 'href="[^"]*"' + re.escape(anchor[0][href.end() :])
+    )
+    return f"(?:{linked}|{re.escape(anchor[3])})"

@@ -68,6 +68,12 @@ def fingerprint(post: dict[str, Any] | None) -> dict[str, str]:
     return {name: _hash(value) for name, value in remote_fields(post).items()}
 
 
+def with_body(base: dict[str, str], content_html: str) -> dict[str, str]:
+    """The fingerprint `base` would have with `content_html` as the post's body: what an update
+    of the body alone leaves (see services.link_refresh)."""
+    return {**base, "content_html": _hash(content_html)}
+
+
 def matches_payload(post: dict[str, Any], data: dict[str, Any]) -> bool:
     """Whether the post already holds what igny8 is about to send (then it is igny8's own
     earlier write whose answer was lost, not an editor's)."""

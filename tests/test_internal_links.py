@@ -14,6 +14,7 @@ from services.internal_links import (
     placeholder_href,
     placeholder_ids,
     resolve_placeholders,
+    same_but_links,
 )
 from tests.helpers import SAMPLE_KEYWORDS as SAMPLE
 
@@ -47,6 +48,24 @@ def test_placeholders_resolve_to_urls_and_unpublished_targets_keep_their_text() 
         '<a href="https://wp.example/part-two/?a=1&amp;b=2">again</a>.</p>'
     )
     assert resolve_placeholders("<p>no links</p>", {2: "u"}) == "<p>no links</p>"
+
+
+def test_a_post_is_the_same_article_whichever_of_its_links_resolved() -> None:
+    html = (
+        f'<h2>One</h2><p>See <a class="x" href="{placeholder_href(2)}">part two</a> and '
+        f'<a href="{placeholder_href(3)}">part three</a>.</p>'
+    )
+
+    def render(body: str) -> str:  # like publishing: a figure after the first H2, a marker
+        return body.replace("</h2>", '</h2>\n<figure class="f"></figure>\n', 1) + "\n<!-- m -->"
+
+    for urls in ({}, {2: "https://wp.example/two/"}, {2: "https://a/", 3: "https://b/?x=1&y=2"}):
+        assert same_but_links(html, render(resolve_placeholders(html, urls)), render)
+    sent = render(resolve_placeholders(html, {2: "https://wp.example/two/"}))
+    assert not same_but_links(html, sent.replace("See", "Read"), render)  # an edit of the text
+    assert not same_but_links(html, sent.replace('class="x" ', ""), render)  # of the anchor
+    assert not same_but_links(html + "<p>More.</p>", sent, render)  # edited in igny8 since
+    assert not same_but_links(html, resolve_placeholders(html, {}), render)  # not rendered
 
 
 def _sample_clusters() -> list[tuple[str, list[str]]]:

@@ -1,106 +1,114 @@
-"""A run's cluster links, published to the real WordPress and read back from it: a link to a
-live sibling is its WordPress URL, one to a sibling not published yet is plain text, and
-re-publishing the hub once its supporting articles are live fills its links in."""
+"""A run's cluster links, published to the real WordPress and read back from it: each link is
+the sibling's WordPress URL once both are live, whatever order they went live in, without
+anyone publishing an article again; a post edited on WordPress keeps the edit."""
 
 from __future__ import annotations
 
-import re
+import asyncio
 
-from sqlmodel import col, select
 from temporalio.client import Client
 
-from contracts.run import RunProgress
-from contracts.wordpress import PublishContentInput
-from core.config import get_settings
-from core.crypto import encrypt
-from core.db import session_scope
-from models import Content, ContentIdea, Site, Task
-from services import runs
-from tests.helpers import seed_site
-from tests.helpers.wordpress import WP, publish, wp_worker
-from worker import build_worker
-
-HREF = re.compile(r'<a\b[^>]*\bhref="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
-
-
-def links_on_wordpress(wp: WP, post_id: int) -> dict[str, str]:
-    """href → anchor text of every link in the post as WordPress stores it."""
-    with wp.client() as client:
-        raw = client.get_post(post_id)["content"]["raw"]
-    assert "#igny8-idea-" not in raw, "a placeholder reached WordPress"
-    return {href: text for href, text in HREF.findall(raw)}
+from contracts.link_refresh import refresh_links_workflow_id
+from contracts.wordpress import publish_workflow_id
+from services import wp_changes
+from tests.helpers.clusters import (
+    clusters,
+    links_on_wordpress,
+    publish,
+    refreshes_settled,
+    reload,
+    replay_latest,
+    run_site,
+    supporting_live_first,
+)
+from tests.helpers.runs import worker_for
+from tests.helpers.wordpress import WP
 
 
-def post_text(wp: WP, post_id: int) -> str:
-    with wp.client() as client:
-        return str(client.get_post(post_id)["content"]["raw"])
-
-
-async def test_cluster_links_resolve_to_wordpress_urls_as_articles_go_live(
+async def test_the_hub_published_first_links_to_the_supporting_articles_that_follow(
     client: Client, task_queue: str, wordpress: WP
 ) -> None:
-    account_id, site_id = seed_site(keywords=12, name="Live links")
-    with session_scope() as s:
-        site = s.get(Site, site_id)
-        assert site is not None
-        site.wp_url, site.wp_username = wordpress.url, wordpress.username
-        site.wp_app_password_encrypted = encrypt(wordpress.app_password)
-        site.publish_status = "publish"
-        s.add(site)
-    settings = get_settings().model_copy(update={"task_queue": task_queue})
-    async with build_worker(client, settings, task_queue):
-        run_id = await runs.start_run(
-            client, settings, account_id=account_id, site_id=site_id, trigger="api"
+    async with worker_for(client, task_queue):
+        cluster = clusters(await run_site(client, task_queue, wordpress, auto_publish=False))[0]
+        assert len(cluster.others) >= 2
+        hub = await publish(client, task_queue, cluster.hub)
+        with wordpress.client() as wp:
+            assert links_on_wordpress(wp, hub.post_id) == {}  # nothing else is live yet
+        # The supporting articles go live at the same moment: each asks to refresh the hub.
+        others = await asyncio.gather(*(publish(client, task_queue, c) for c in cluster.others))
+        await refreshes_settled(client, [c.id or 0 for c in cluster.articles])
+        with wordpress.client() as wp:
+            hub_links = links_on_wordpress(wp, hub.post_id)
+            other_links = [links_on_wordpress(wp, out.post_id) for out in others]
+            hub_post = wp.get_post(hub.post_id)
+        assert hub_links == {
+            out.post_url: c.title for out, c in zip(others, cluster.others, strict=True)
+        }
+        assert other_links == [{hub.post_url: cluster.hub.title}] * len(others)
+        # igny8's own refresh is its baseline: publishing the hub again is no conflict.
+        assert reload(cluster.hub).wp_fingerprint == wp_changes.fingerprint(hub_post)
+        again = await publish(client, task_queue, cluster.hub, update=True)
+        await replay_latest(
+            client,
+            [
+                publish_workflow_id(cluster.hub.id or 0),
+                refresh_links_workflow_id(cluster.hub.id or 0),
+            ],
         )
-        result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
-    assert result.status == "completed"
+    assert again.post_id == hub.post_id
+    with wordpress.client() as wp:
+        assert links_on_wordpress(wp, hub.post_id) == hub_links
+    stored = reload(cluster.hub)
+    assert stored.wp_changed_at is None and stored.external_url == hub.post_url
+    # The stored article keeps its placeholders, so any later publish resolves them again.
+    assert stored.content_html.count('href="#igny8-idea-') == len(cluster.others)
 
-    # The largest cluster: its hub and (at least) two supporting articles.
-    with session_scope() as s:
-        rows = s.exec(
-            select(Content, ContentIdea)
-            .join(Task, col(Task.id) == col(Content.task_id))
-            .join(ContentIdea, col(ContentIdea.id) == col(Task.idea_id))
-            .where(Content.site_id == site_id)
-            .order_by(col(ContentIdea.id))
-        ).all()
-    clusters: dict[int, list[tuple[Content, ContentIdea]]] = {}
-    for content, idea in rows:
-        clusters.setdefault(idea.cluster_id, []).append((content, idea))
-    cluster = max(clusters.values(), key=len)
-    hub = next(c for c, i in cluster if i.role == "hub")
-    first, second = [c for c, i in cluster if i.role != "hub"][:2]
 
-    def inp(content: Content, update: bool = False) -> PublishContentInput:
-        return PublishContentInput(
-            content_id=content.id or 0, account_id=account_id, site_id=site_id, update=update
-        )
+async def test_a_run_that_publishes_its_articles_links_every_cluster_on_wordpress(
+    client: Client, task_queue: str, wordpress: WP
+) -> None:
+    async with worker_for(client, task_queue):
+        found = clusters(await run_site(client, task_queue, wordpress, auto_publish=True))
+        await refreshes_settled(client, [c.id or 0 for k in found for c in k.articles])
+    with wordpress.client() as wp:
+        for cluster in found:
+            hub, others = reload(cluster.hub), [reload(c) for c in cluster.others]
+            assert hub.external_status == "publish" and hub.external_id
+            assert links_on_wordpress(wp, hub.external_id) == {
+                c.external_url: c.title for c in others
+            }
+            for other in others:
+                assert other.external_id
+                assert links_on_wordpress(wp, other.external_id) == {hub.external_url: hub.title}
+                post = wp.get_post(other.external_id)
+                assert other.wp_fingerprint == wp_changes.fingerprint(post)
 
-    async with wp_worker(client, task_queue):
-        # A supporting article goes live before its hub: the hub's title, without a link.
-        out_first = await publish(client, task_queue, inp(first))
-        assert not links_on_wordpress(wordpress, out_first.post_id)
-        assert hub.title in post_text(wordpress, out_first.post_id)
-        # The hub links to the supporting article that is live, not yet to the others.
-        out_hub = await publish(client, task_queue, inp(hub))
-        hub_links = links_on_wordpress(wordpress, out_hub.post_id)
-        assert hub_links == {out_first.post_url: first.title}
-        assert second.title in post_text(wordpress, out_hub.post_id)
-        # Published after the hub: the link points at the hub's WordPress URL.
-        out_second = await publish(client, task_queue, inp(second))
-        assert links_on_wordpress(wordpress, out_second.post_id) == {out_hub.post_url: hub.title}
-        # Re-publishing fills in what went live since.
-        await publish(client, task_queue, inp(hub, update=True))
-        await publish(client, task_queue, inp(first, update=True))
-    assert links_on_wordpress(wordpress, out_hub.post_id) == {
-        out_first.post_url: first.title,
-        out_second.post_url: second.title,
-    }
-    assert links_on_wordpress(wordpress, out_first.post_id) == {out_hub.post_url: hub.title}
-    # The URLs are the posts' real addresses on WordPress, and the stored article keeps its
-    # placeholders (so a later publish can resolve them again).
-    with session_scope() as s:
-        stored = s.get(Content, hub.id)
-        assert stored is not None and stored.external_url == out_hub.post_url
-        assert stored.content_html.count('href="#igny8-idea-') == len(cluster) - 1
-    assert all(u.startswith(wordpress.url) for u in (out_first.post_url, out_hub.post_url))
+
+async def test_a_sibling_edited_on_wordpress_keeps_the_edit_and_is_marked_nothing(
+    client: Client, task_queue: str, wordpress: WP
+) -> None:
+    async with worker_for(client, task_queue):
+        # Supporting articles go live before their hub: the hub's title, without a link.
+        cluster, first = await supporting_live_first(client, task_queue, wordpress)
+        edited, untouched = cluster.others[:2]
+        second = await publish(client, task_queue, untouched)
+        with wordpress.client() as wp:
+            assert links_on_wordpress(wp, first.post_id) == {}
+            # An editor changes one of them on WordPress.
+            raw = wp.get_post(first.post_id)["content"]["raw"]
+            wp.update_post(first.post_id, {"content": raw + "\n<p>An editor's note.</p>"})
+            edited_body = wp.get_post(first.post_id)["content"]["raw"]
+        hub = await publish(client, task_queue, cluster.hub)
+        refreshed = await refreshes_settled(client, [edited.id or 0, untouched.id or 0])
+    with wordpress.client() as wp:
+        assert wp.get_post(first.post_id)["content"]["raw"] == edited_body  # not overwritten
+        assert links_on_wordpress(wp, second.post_id) == {hub.post_url: cluster.hub.title}
+        assert links_on_wordpress(wp, hub.post_id)[first.post_url] == edited.title
+    skipped = refreshed[edited.id or 0].last
+    assert (skipped.outcome, skipped.skipped) == ("skipped", "edited_on_wordpress")
+    assert "edited on WordPress" in skipped.message
+    assert refreshed[untouched.id or 0].last.outcome == "updated"
+    # Nothing marked: no conflict recorded, still published (a sync or the next publish tells).
+    row = reload(edited)
+    assert row.status == "published" and row.wp_changed_at is None and row.wp_version is None
+    assert wp_changes.conflict_of(row) is None

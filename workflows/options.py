@@ -58,6 +58,17 @@ WORDPRESS_LIST = ActivityOptions(
     retry_policy=_BOUNDED,
 )
 
+# Asking Temporal for link refreshes (a database read and a signal-with-start per post).
+SIGNALLING = ActivityOptions(start_to_close_timeout=timedelta(minutes=1), retry_policy=_BOUNDED)
+# A publish waiting for a refresh of its own article's links: seconds, unless WordPress is slow
+# and the refresh's round is retried. A refresh still running after 25 minutes fails the publish
+# with an error naming it (activities.link_refresh); the attempts are for a worker that died.
+WAITING_FOR_REFRESH = ActivityOptions(
+    start_to_close_timeout=timedelta(minutes=30),
+    heartbeat_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=3),
+)
+
 
 def _item_retry(o: RunOptions) -> RetryPolicy:
     return RetryPolicy(

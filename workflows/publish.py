@@ -2,6 +2,11 @@
 
 Scheduled publishing is a Temporal timer (durable across worker and server restarts), not
 WP-Cron, which on quiet sites fires late or never ("missed schedule").
+
+Internal links (workflows.link_refresh): before it writes, a publish waits for a running refresh
+of its article's links; when it ends, it asks for a refresh of each post whose links it made out
+of date (its own, and its live siblings' that link to it). A failure of that request is logged,
+never the publish's failure.
 """
 
 from __future__ import annotations
@@ -13,6 +18,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
+    from contracts.link_refresh import (
+        ACT_REQUEST_LINK_REFRESHES,
+        ACT_WAIT_FOR_LINK_REFRESH,
+        LINK_REFRESH_PATCH,
+        LinkRefreshInput,
+    )
     from contracts.run import ErrorInfo, StageProgress
     from contracts.wordpress import (
         ACT_CHECK_PUBLISHABLE,
@@ -28,7 +39,12 @@ with workflow.unsafe.imports_passed_through():
         WpPostStatus,
     )
     from workflows.job_status import JobStatus
-    from workflows.options import WORDPRESS_LONG, WORDPRESS_SHORT
+    from workflows.options import (
+        SIGNALLING,
+        WAITING_FOR_REFRESH,
+        WORDPRESS_LONG,
+        WORDPRESS_SHORT,
+    )
 
 
 FUTURE_MARGIN = timedelta(minutes=2)
@@ -55,6 +71,7 @@ class PublishContentWorkflow(JobStatus):
         self._inp = inp
         self._started_at = workflow.now()
         try:
+            await self._wait_for_link_refresh()
             await self._check()
             if inp.publish_at is not None and inp.publish_at > workflow.now():
                 await self._wait_until(inp.publish_at, show_in_wordpress=inp.status == "future")
@@ -63,11 +80,14 @@ class PublishContentWorkflow(JobStatus):
             result = await self._publish(status)
         except (ActivityError, asyncio.CancelledError) as err:
             if isinstance(err, ActivityError) and not is_cancelled_exception(err):
-                raise self._failed(err) from err
+                failure = self._failed(err)
+                await self._request_link_refreshes()
+                raise failure from err
             await self._withdraw_schedule()
             self._mark("cancelled")
             self._message = "Cancelled"
             self._finished_at = workflow.now()
+            await self._request_link_refreshes()
             raise
         self._result = result
         self._mark("completed")
@@ -76,7 +96,37 @@ class PublishContentWorkflow(JobStatus):
             "DONE", 100, f"{verb} post {result.post_id} ({result.wp_status}): {result.post_url}"
         )
         self._finished_at = workflow.now()
+        await self._request_link_refreshes()
         return result
+
+    async def _wait_for_link_refresh(self) -> None:
+        """No write while a refresh of this article's links may write (workflows.link_refresh)."""
+        if workflow.patched(LINK_REFRESH_PATCH):
+            await workflow.execute_activity(
+                ACT_WAIT_FOR_LINK_REFRESH, self._link_refresh_input(), **WAITING_FOR_REFRESH
+            )
+
+    async def _request_link_refreshes(self) -> None:
+        """Ask for a refresh of each post whose links are out of date now, after the last
+        write: the status set before tells a round this publish writes no more. Called on
+        every ending, since a round that deferred to this publish waits for this request."""
+        if not workflow.patched(LINK_REFRESH_PATCH):
+            return
+        try:
+            await workflow.execute_activity(
+                ACT_REQUEST_LINK_REFRESHES, self._link_refresh_input(), **SIGNALLING
+            )
+        except ActivityError as err:
+            # The article's own publish stands; the links stay as they are until its next one.
+            workflow.logger.error("Could not ask for internal link refreshes: %s", err.cause)
+
+    def _link_refresh_input(self) -> LinkRefreshInput:
+        assert self._inp is not None
+        return LinkRefreshInput(
+            content_id=self._inp.content_id,
+            account_id=self._inp.account_id,
+            site_id=self._inp.site_id,
+        )
 
     async def _wait_until(self, publish_at: datetime, show_in_wordpress: bool) -> None:
         """The Temporal timer; optionally the post waits in WordPress as `future` meanwhile."""

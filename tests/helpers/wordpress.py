@@ -23,6 +23,7 @@ from sqlmodel import select
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.link_refresh import LinkRefreshActivities
 from activities.wordpress import WordPressActivities
 from contracts.wordpress import PublishContentInput, PublishResult, publish_workflow_id
 from core.config import get_settings
@@ -32,6 +33,7 @@ from integrations.wordpress.client import WordPressClient
 from models import Account, Content, Image, Site
 from services.wp_connection import client_factory
 from services.wp_markup import post_marker
+from workflows.link_refresh import RefreshInternalLinksWorkflow
 from workflows.publish import PublishContentWorkflow
 from workflows.wp_sync import WordPressSyncWorkflow
 
@@ -156,12 +158,12 @@ def row(model: type, id_: int):  # type: ignore[no-untyped-def]
 
 @asynccontextmanager
 async def wp_worker(client: Client, task_queue: str, timeout: float = 30.0) -> AsyncIterator[None]:
-    acts = WordPressActivities(client_factory(timeout=timeout))
+    factory = client_factory(timeout=timeout)
     async with Worker(
         client,
         task_queue=task_queue,
-        workflows=[PublishContentWorkflow, WordPressSyncWorkflow],
-        activities=acts.all(),
+        workflows=[PublishContentWorkflow, RefreshInternalLinksWorkflow, WordPressSyncWorkflow],
+        activities=[*WordPressActivities(factory).all(), *LinkRefreshActivities(factory).all()],
         activity_executor=ThreadPoolExecutor(8),
     ):
         yield
