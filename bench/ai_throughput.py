@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ai_throughput.py                       # caps 8 and 32, 1 s a call
     .venv/bin/python bench/ai_throughput.py --caps 32 --keywords 300 --fault-rate 0.2
+    .venv/bin/python bench/ai_throughput.py --caps 32 --keywords 600 --postgres  # as deployed
 
 Starts its own OpenAI-compatible server (a latency per call, a cap on calls in flight that
 answers 429 with Retry-After beyond it, optional random faults), a Temporal dev server and an
@@ -19,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import os
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +37,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 SAMPLE = ROOT / "data" / "sample_keywords.csv"
+PG_ADMIN_URL = os.environ.get(
+    "IGNY8_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def temporal_cli() -> str:
@@ -95,7 +101,7 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
     os.environ.update(
         {
             "IGNY8_DATA_DIR": str(data),
-            "DATABASE_URL": f"sqlite:///{data / 'igny8.db'}",
+            "DATABASE_URL": args.database_url or f"sqlite:///{data / 'igny8.db'}",
             "IGNY8_AI_PROVIDER": "openai",
             "OPENAI_BASE_URL": fake.base_url,
             "OPENAI_API_KEY": fake.api_key,
@@ -172,11 +178,42 @@ def main() -> None:
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--timeout", type=float, default=10.0, help="the client's timeout")
     parser.add_argument("--defaults", action="store_true", help="also run with the defaults")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="on a new database of the local PostgreSQL (dropped after), as in production; "
+        "else SQLite, whose one writer at a time bounds a worker's calls per second",
+    )
     args = parser.parse_args()
     for cap in (int(c) for c in args.caps.split(",")):
         for tuned in (True, False) if args.defaults else (True,):
-            figures = asyncio.run(one_run(cap, args, tuned))
+            with database(args.postgres) as args.database_url:
+                figures = asyncio.run(one_run(cap, args, tuned))
+            figures["database"] = "postgresql" if args.postgres else "sqlite"
             print("  ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
+
+
+@contextlib.contextmanager
+def database(postgres: bool) -> Iterator[str | None]:
+    """A new PostgreSQL database for one run (None: SQLite in the run's own folder)."""
+    if not postgres:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+
+    from core.db import get_engine
+
+    name = f"igny8_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        get_engine().dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 if __name__ == "__main__":
