@@ -67,7 +67,7 @@ class StageActivities:
         self,
         settings: Settings,
         provider_factory: Callable[[int], AIProvider],
-        db_threads: int = 16,
+        db_threads: int = 48,
     ) -> None:
         self.settings = settings
         self.provider_factory = provider_factory  # account id -> provider (per-account prompts)

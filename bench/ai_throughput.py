@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -136,6 +137,7 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
             )
             result = await env.client.get_workflow_handle(run_id, result_type=RunProgress).result()
             wall = time.monotonic() - started
+            await print_activity_latencies(env.client, run_id)
     finally:
         await env.shutdown()
         fake.stop()
@@ -157,6 +159,44 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
         "credits_used": result.credits_used,
         "ledger": ledger,
     }
+
+
+async def print_activity_latencies(client: Any, run_id: str) -> None:
+    """Per activity type, from the run's histories: how long a scheduled activity waited for a
+    worker (schedule to start) and how long it ran (start to close), p50 / p95 in seconds."""
+    from temporalio.api.enums.v1 import EventType
+
+    from tests.helpers.histories import chain_events
+
+    waits: dict[str, list[float]] = {}
+    runs: dict[str, list[float]] = {}
+    async for events in chain_events(client, run_id):
+        kind: dict[int, str] = {}
+        at: dict[int, float] = {}
+        for e in events:
+            t = e.event_time.ToDatetime().timestamp()
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                kind[e.event_id] = e.activity_task_scheduled_event_attributes.activity_type.name
+                at[e.event_id] = t
+            elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                sid = e.activity_task_started_event_attributes.scheduled_event_id
+                waits.setdefault(kind[sid], []).append(t - at[sid])
+                at[-sid] = t
+            elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                sid = e.activity_task_completed_event_attributes.scheduled_event_id
+                if -sid in at:
+                    runs.setdefault(kind[sid], []).append(t - at[-sid])
+
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+    for name in sorted(runs, key=lambda n: -len(runs[n])):
+        w, r = waits.get(name, []), runs[name]
+        print(
+            f"  {name:<18} n={len(r):<5} wait p50={pct(w, 0.5):5.2f}s p95={pct(w, 0.95):5.2f}s"
+            f"  run p50={pct(r, 0.5):5.2f}s p95={pct(r, 0.95):5.2f}s"
+        )
 
 
 def print_timeline(requests: list, started: float) -> None:

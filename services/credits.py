@@ -7,9 +7,9 @@ second insert of the same key fails and is treated as "already done".
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import func, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.stages import STAGES, Stage
 from core import metrics
@@ -37,16 +37,36 @@ def balance(session: Session, account_id: int) -> int:
     return account.credits_balance
 
 
-def _locked_account(session: Session, account_id: int) -> Account:
-    # Serialises concurrent movements on PostgreSQL (SQLite serialises writers anyway). NO KEY
-    # UPDATE, because the same transaction may have inserted rows whose foreign key to the
-    # account took a KEY SHARE lock: a plain FOR UPDATE would deadlock two such transactions.
-    account = session.exec(
-        select(Account).where(Account.id == account_id).with_for_update(key_share=True)
-    ).one_or_none()
-    if account is None:
-        raise NotFoundError(f"Account {account_id} not found")
-    return account
+def _lock_key(session: Session, key: str) -> None:
+    """Serialise the movements of one (run, stage, item) key until this transaction ends: a
+    racing twin's checks wait for this one's commit. Only the key is held, not the account, so
+    the items of an account (fifty sites of an agency) never queue behind one another's checks.
+    SQLite serialises its writers anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+
+
+def _move_balance(session: Session, account_id: int, amount: int, allow_negative: bool) -> int:
+    """Add `amount` to the balance in one statement and answer the new balance. The account's
+    row stays locked from this statement to the commit, which follows it closely, instead of
+    from a SELECT ... FOR UPDATE at the start of the movement's checks."""
+    after = col(Account.credits_balance) + amount
+    change = update(Account).where(col(Account.id) == account_id, after <= MAX_BALANCE)
+    if not allow_negative:
+        change = change.where(after >= 0)
+    moved = session.execute(
+        change.values(credits_balance=after)
+        .returning(col(Account.credits_balance))
+        .execution_options(synchronize_session="fetch")
+    ).scalar_one_or_none()
+    if moved is None:
+        current = balance(session, account_id)  # NotFoundError when there is no such account
+        if current + amount > MAX_BALANCE:
+            raise ValidationError(f"A balance cannot exceed {MAX_BALANCE:,} credits")
+        raise InsufficientCreditsError(-amount, current)
+    return int(moved)
 
 
 def _existing(session: Session, key: str) -> CreditTransaction | None:
@@ -71,22 +91,16 @@ def _record(
         return None
     try:
         with session.begin_nested():
-            account = _locked_account(session, account_id)
-            if not allow_negative and account.credits_balance + amount < 0:
-                raise InsufficientCreditsError(-amount, account.credits_balance)
-            if account.credits_balance + amount > MAX_BALANCE:
-                raise ValidationError(f"A balance cannot exceed {MAX_BALANCE:,} credits")
-            account.credits_balance += amount
+            after = _move_balance(session, account_id, amount, allow_negative)
             tx = CreditTransaction(
                 account_id=account_id,
                 amount=amount,
-                balance_after=account.credits_balance,
+                balance_after=after,
                 operation=operation,
                 reference=reference,
                 idempotency_key=key,
                 run_id=run_id,
             )
-            session.add(account)
             session.add(tx)
             session.flush()
     except IntegrityError:
@@ -122,7 +136,7 @@ def reserve(session: Session, account_id: int, amount: int, key: str, run_id: st
     if amount <= 0:
         return False
     with session.begin_nested():
-        _locked_account(session, account_id)  # checks below and the insert see one truth
+        _lock_key(session, key)  # the checks below and the insert see one truth
         if _existing(session, f"settle:{key}") is not None:
             return False
         hold = f"reserve:{key}:{_holds(session, key)}"
@@ -141,7 +155,7 @@ def _current_hold(session: Session, key: str) -> CreditTransaction | None:
 
 def settle(session: Session, account_id: int, key: str, actual: int, run_id: str) -> None:
     """Turn the current hold into the actual cost (refunds the difference); idempotent."""
-    _locked_account(session, account_id)  # before the checks: a racing release waits
+    _lock_key(session, key)  # before the checks: a racing release waits
     if _existing(session, f"settle:{key}") is not None:
         return
     held = _current_hold(session, key)
@@ -152,7 +166,7 @@ def settle(session: Session, account_id: int, key: str, actual: int, run_id: str
 
 def release(session: Session, account_id: int, key: str, run_id: str) -> None:
     """Give the current hold back after a failure; idempotent, and a no-op once settled."""
-    _locked_account(session, account_id)
+    _lock_key(session, key)
     held = _current_hold(session, key)
     if held is None or _existing(session, f"settle:{key}") is not None:
         return

@@ -62,21 +62,26 @@ def _record_usage(
 def _start_items(ctx: StageContext, ids: list[int]) -> dict[int, StageItem]:
     """Mark the items processing (one more attempt each); returns them by id."""
     with session_scope() as session:
-        rows = session.exec(
-            select(StageItem).where(
-                StageItem.run_id == ctx.run_id,
-                StageItem.stage == int(ctx.stage),
-                col(StageItem.item_id).in_(ids),
-            )
-        ).all()
-        for row in rows:
-            # Items an earlier attempt finished (or failed for good) stay so.
-            if row.status not in (GS.COMPLETED, GS.FAILED):
-                row.status = GS.PROCESSING
-                row.attempts += 1
-                row.updated_at = datetime.now(UTC)
-                session.add(row)
-        return {r.item_id: r for r in rows}
+        return _mark_processing(session, ctx, ids)
+
+
+def _mark_processing(session: Session, ctx: StageContext, ids: list[int]) -> dict[int, StageItem]:
+    """In `session`: the items processing (one more attempt each), by id."""
+    rows = session.exec(
+        select(StageItem).where(
+            StageItem.run_id == ctx.run_id,
+            StageItem.stage == int(ctx.stage),
+            col(StageItem.item_id).in_(ids),
+        )
+    ).all()
+    for row in rows:
+        # Items an earlier attempt finished (or failed for good) stay so.
+        if row.status not in (GS.COMPLETED, GS.FAILED):
+            row.status = GS.PROCESSING
+            row.attempts += 1
+            row.updated_at = datetime.now(UTC)
+            session.add(row)
+    return {r.item_id: r for r in rows}
 
 
 @dataclass
@@ -109,29 +114,34 @@ def start_item(ctx: StageContext, item_id: int) -> ItemStart:
     service = service_for(ctx.stage)
     bind_item(item_id)
     key = credits.item_key(ctx.run_id, int(ctx.stage), item_id)
-    row = _start_items(ctx, [item_id]).get(item_id)
-    if row is None:
-        error = ErrorInfo(error_type="NotFoundError", error_message="not in this run's queue")
-        return ItemStart(
-            item_id, 0, key, outcome=ItemOutcome(id=item_id, status="failed", error=error)
-        )
-    start = ItemStart(item_id, row.attempts, key, outcome=_settled_outcome(row))
-    if start.outcome is not None:
-        return start
+    cost = credits.cost_per_item(ctx.stage, ctx.settings) if service.info.uses_ai else 0
+    nothing_to_do = False
+    # One transaction for the three steps (each commit is a round trip the call waits for).
     try:
         with session_scope() as session:
-            start.work = service.load(session, ctx, item_id)
-    except NothingToDo:
+            row = _mark_processing(session, ctx, [item_id]).get(item_id)
+            if row is None:
+                error = ErrorInfo(
+                    error_type="NotFoundError", error_message="not in this run's queue"
+                )
+                failed = ItemOutcome(id=item_id, status="failed", error=error)
+                return ItemStart(item_id, 0, key, outcome=failed)
+            start = ItemStart(item_id, row.attempts, key, outcome=_settled_outcome(row))
+            if start.outcome is not None:
+                return start
+            try:
+                start.work = service.load(session, ctx, item_id)
+            except NothingToDo:
+                nothing_to_do = True
+            else:
+                start.cost = cost
+                if cost:
+                    credits.reserve(session, ctx.account_id, cost, key, ctx.run_id)
+    except InsufficientCreditsError as exc:
+        back_in_window(ctx, [item_id])  # nothing of this start was kept; the run pauses
+        return ItemStart(item_id, 0, key, insufficient_credits=error_info(exc, "PREP"))
+    if nothing_to_do:
         start.outcome = _complete_without_work(ctx, start)
-        return start
-    start.cost = credits.cost_per_item(ctx.stage, ctx.settings) if service.info.uses_ai else 0
-    if start.cost:
-        try:
-            with session_scope() as session:
-                credits.reserve(session, ctx.account_id, start.cost, key, ctx.run_id)
-        except InsufficientCreditsError as exc:
-            back_in_window(ctx, [item_id])
-            start.insufficient_credits = error_info(exc, "PREP")
     return start
 
 
