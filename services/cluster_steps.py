@@ -26,22 +26,21 @@ from contracts.run import ClusterGroups, ClusterPlan, ErrorInfo
 from contracts.stages import Stage
 from contracts.status import GenerationStatus
 from core.db import session_scope
-from models import AIUsage, Cluster, ClusteringGroup, Keyword, StageItem
-from models.base import utcnow
+from models import Cluster, ClusteringGroup, Keyword, StageItem
 from services.ai.schemas import AIResult, KeywordInput
+from services.ai_usage import record_usage
 from services.group_naming import EXISTING_NAMES_OFFERED, GROUPS_PER_NAMING_CALL
 from services.keyword_clusters import (
     GroupName,
     KeywordGroup,
-    _insert_ignoring_duplicates,
     _missing_embeddings,
     anchor_ids,
     group_keywords,
+    store_embeddings,
 )
 from services.stages.base import StageContext
 
 EMBED_PER_CALL = 512  # keywords per embeddings request (the API takes up to 2,048)
-OPERATION = "cluster_keywords"
 
 
 def load_scope(session: Session, ctx: StageContext, ids: list[int]) -> list[KeywordInput]:
@@ -136,22 +135,9 @@ def store_vectors(
     ctx: StageContext, part: Sequence[tuple[int, str, int]], result: AIResult[np.ndarray]
 ) -> None:
     """The request's vectors and its usage, in one transaction (a twin's rows are kept)."""
-    vectors = np.asarray(result.value, dtype="<f4")
-    rows = [
-        {
-            "account_id": account_id,
-            "site_id": ctx.site_id,
-            "keyword_id": keyword_id,
-            "model": result.usage.model,
-            "dimensions": int(vector.shape[0]),
-            "vector": vector.tobytes(),
-            "created_at": utcnow(),
-        }
-        for (keyword_id, _, account_id), vector in zip(part, vectors, strict=True)
-    ]
     with session_scope() as session:
-        session.execute(_insert_ignoring_duplicates(session), rows)
-        _record_usage(session, ctx, result)
+        store_embeddings(session, ctx.site_id, part, result.usage.model, result.value)
+        record_usage(session, ctx, None, result)
 
 
 # --- grouping -----------------------------------------------------------------------------------
@@ -285,7 +271,7 @@ def store_names(ctx: StageContext, work: NamingWork, result: AIResult[list[Any]]
                     error=None,
                 )
             )
-        _record_usage(session, ctx, result)
+        record_usage(session, ctx, None, result)
 
 
 def fail_naming(ctx: StageContext, call_no: int, error: ErrorInfo) -> None:
@@ -353,22 +339,3 @@ def failed_keywords(run_id: str, ids: Sequence[int]) -> tuple[list[int], ErrorIn
 def forget(session: Session, run_id: str) -> None:
     """The run's groups, once its clustering is saved and nothing can ask for them again."""
     session.execute(delete(ClusteringGroup).where(col(ClusteringGroup.run_id) == run_id))
-
-
-def _record_usage(session: Session, ctx: StageContext, result: AIResult[Any]) -> None:
-    u = result.usage
-    session.add(
-        AIUsage(
-            account_id=ctx.account_id,
-            site_id=ctx.site_id,
-            run_id=ctx.run_id,
-            stage=int(Stage.CLUSTER_KEYWORDS),
-            item_id=None,
-            operation=OPERATION,
-            provider=u.provider,
-            model=u.model,
-            tokens_in=u.tokens_in,
-            tokens_out=u.tokens_out,
-            cost_usd=u.cost_usd,
-        )
-    )

@@ -84,26 +84,38 @@ def embed_missing(
     for start in range(0, len(missing), chunk):
         part = missing[start : start + chunk]
         vectors, spent = embedder.embed([text for _, text, _ in part])
-        vectors = np.asarray(vectors, dtype="<f4")
-        rows = [
-            {
-                "account_id": account_id,
-                "site_id": site_id,
-                "keyword_id": keyword_id,
-                "model": embedder.model,
-                "dimensions": int(vector.shape[0]),
-                "vector": vector.tobytes(),
-                "created_at": utcnow(),
-            }
-            for (keyword_id, _, account_id), vector in zip(part, vectors, strict=True)
-        ]
         with session_scope() as session:
-            # A twin attempt may have stored the same vectors meanwhile: keep the first.
-            session.execute(_insert_ignoring_duplicates(session), rows)
+            store_embeddings(session, site_id, part, embedder.model, vectors)
         done, tokens = done + len(part), tokens + spent
         if on_chunk is not None:
             on_chunk(done, len(missing))
     return done, tokens
+
+
+def store_embeddings(
+    session: Session,
+    site_id: int,
+    keywords: Sequence[tuple[int, str, int]],
+    model: str,
+    vectors: np.ndarray,
+) -> None:
+    """One vector per (keyword id, text, account id), in order; a twin attempt may have
+    stored the same vectors meanwhile: the first are kept."""
+    rows = [
+        {
+            "account_id": account_id,
+            "site_id": site_id,
+            "keyword_id": keyword_id,
+            "model": model,
+            "dimensions": int(vector.shape[0]),
+            "vector": vector.tobytes(),
+            "created_at": utcnow(),
+        }
+        for (keyword_id, _, account_id), vector in zip(
+            keywords, np.asarray(vectors, dtype="<f4"), strict=True
+        )
+    ]
+    session.execute(_insert_ignoring_duplicates(session), rows)
 
 
 def _insert_ignoring_duplicates(session: Session) -> Any:

@@ -18,6 +18,7 @@ from services import credits, runs
 from tests.helpers import seed_site
 from tests.helpers.fake_openai import FakeOpenAI
 from tests.helpers.openai_inputs import run_settings
+from tests.helpers.runs import run_row
 from worker import build_worker
 
 
@@ -59,7 +60,7 @@ async def test_a_run_rides_out_a_faulty_provider(client: Client, task_queue: str
             failed = [s for s in result.stages if s.failed]
             if failed:  # whatever failed for good is retried once the provider behaves
                 retried_id, _ = await runs.retry_run(
-                    client, settings, _run_row(run_id), trigger="api"
+                    client, settings, run_row(run_id), trigger="api"
                 )
                 retried = await client.get_workflow_handle(
                     retried_id, result_type=RunProgress
@@ -108,16 +109,6 @@ async def test_a_provider_that_fails_every_call_fails_the_run_in_stage_1(
     assert [s.status for s in result.stages[1:]] == ["cancelled"] * 6
     assert result.error is not None and "Stage 1" in result.error.error_message
     assert "OpenAI failed the embeddings request (500)" in result.summary
-    row = _run_row(run_id)
+    row = run_row(run_id)
     assert row.status == "failed" and row.finished_at
     assert ledger(run_id)[0] == 0
-
-
-def _run_row(run_id: str):  # type: ignore[no-untyped-def]
-    from models import AutomationRun
-
-    with session_scope() as s:
-        row = s.get(AutomationRun, run_id)
-        assert row is not None
-        s.expunge(row)
-        return row

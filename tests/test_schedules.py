@@ -22,11 +22,11 @@ from contracts.run import RunInput, RunProgress
 from core.config import get_settings
 from core.db import session_scope
 from core.errors import ConflictError, NotFoundError, ValidationError
-from models import AutomationConfig, AutomationRun, Keyword, Site
+from models import AutomationConfig, Keyword, Site
 from services import runs, schedules
 from services.schedule_spec import schedule_id
 from tests.helpers import ControlledProvider, Tenant, seed_site, wait_for
-from tests.helpers.runs import settings_for
+from tests.helpers.runs import run_row, settings_for
 from tests.helpers.temporal import temporal_cli_path
 from worker import build_worker
 
@@ -57,13 +57,6 @@ def _config(s: Session, site_id: int) -> AutomationConfig:
 def config_of(site_id: int) -> AutomationConfig:
     with session_scope() as s:
         return _config(s, site_id)
-
-
-def run_row(run_id: str) -> AutomationRun:
-    with session_scope() as s:
-        row = s.get(AutomationRun, run_id)
-        assert row is not None, run_id
-        return row
 
 
 def add_keywords(account_id: int, site_id: int, topic: str, n: int) -> None:

@@ -19,6 +19,7 @@ from tests.helpers import seed_site
 from tests.helpers.fake_openai import FakeOpenAI
 from tests.helpers.histories import chain_events
 from tests.helpers.openai_inputs import run_settings
+from tests.helpers.runs import run_row
 from worker import build_worker
 
 
@@ -101,7 +102,7 @@ async def test_a_naming_call_that_fails_for_good_fails_its_groups_alone(
         assert sorted(unclustered) == sorted(f.item_id for f in failed)
 
         embeddings_before = len([r for r in fake.requests if r.endpoint == "embeddings"])
-        retried_id, _ = await runs.retry_run(client, settings, _run_row(run_id), trigger="api")
+        retried_id, _ = await runs.retry_run(client, settings, run_row(run_id), trigger="api")
         retried = await client.get_workflow_handle(retried_id, result_type=RunProgress).result()
     assert retried.status == "completed" and retried.failed_items == 0, retried.summary
     with session_scope() as s:
@@ -111,13 +112,3 @@ async def test_a_naming_call_that_fails_for_good_fails_its_groups_alone(
     assert left == []
     # The vectors were kept: the retry named the groups again and embedded nothing.
     assert len([r for r in fake.requests if r.endpoint == "embeddings"]) == embeddings_before
-
-
-def _run_row(run_id: str):  # type: ignore[no-untyped-def]
-    from models import AutomationRun
-
-    with session_scope() as s:
-        row = s.get(AutomationRun, run_id)
-        assert row is not None
-        s.expunge(row)
-        return row

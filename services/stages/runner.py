@@ -24,9 +24,10 @@ from core.db import session_scope
 from core.error_info import error_info
 from core.errors import Igny8Error, InsufficientCreditsError
 from core.logging import bind_item
-from models import AIUsage, StageItem
+from models import StageItem
 from services import cluster_steps, credits
 from services.ai.schemas import AIResult
+from services.ai_usage import record_usage
 from services.stages.base import ItemWork, NothingToDo, StageContext
 from services.stages.queue import row_error, set_status
 from services.stages.registry import service_for
@@ -34,29 +35,6 @@ from services.stages.registry import service_for
 
 class BatchCancelled(Exception):  # noqa: N818
     """The batch stopped because its activity was cancelled; unprocessed items went back."""
-
-
-def _record_usage(
-    session: Session, ctx: StageContext, item_id: int | None, result: AIResult | None
-) -> None:  # type: ignore[type-arg]
-    if result is None:
-        return
-    u = result.usage
-    session.add(
-        AIUsage(
-            account_id=ctx.account_id,
-            site_id=ctx.site_id,
-            run_id=ctx.run_id,
-            stage=int(ctx.stage),
-            item_id=item_id,
-            operation=service_for(ctx.stage).info.name,
-            provider=u.provider,
-            model=u.model,
-            tokens_in=u.tokens_in,
-            tokens_out=u.tokens_out,
-            cost_usd=u.cost_usd,
-        )
-    )
 
 
 def _start_items(ctx: StageContext, ids: list[int]) -> dict[int, StageItem]:
@@ -176,7 +154,7 @@ def finish_item(ctx: StageContext, start: ItemStart, result: AIResult[Any] | Non
             )
             if start.cost:
                 credits.settle(session, ctx.account_id, start.key, start.cost, ctx.run_id)
-            _record_usage(session, ctx, start.item_id, result)
+            record_usage(session, ctx, start.item_id, result)
     except NothingToDo:
         return _complete_without_work(ctx, start)
     metrics.item_finished(ctx.stage, GS.COMPLETED)
@@ -332,7 +310,7 @@ def _process_whole_batch(
             per_item, batch_counters = service.save_batch(session, ctx, work, result)  # type: ignore[attr-defined]
             if cost and todo:
                 credits.settle(session, ctx.account_id, key, cost, ctx.run_id)
-            _record_usage(session, ctx, None, result)
+            record_usage(session, ctx, None, result)
             mapped = [i for i in ids if i in per_item]
             failed_here = [i for i in ids if i in set(failed) and i not in per_item]
             done = [i for i in ids if i not in set(failed_here)]

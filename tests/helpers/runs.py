@@ -13,7 +13,7 @@ from temporalio.worker import Replayer, Worker
 from contracts.run import RunProgress
 from core.config import Settings, get_settings
 from core.db import session_scope
-from models import StageItem
+from models import AutomationRun, StageItem
 from services import runs
 from services.ai.base import AIProvider
 from worker import build_worker
@@ -122,3 +122,12 @@ async def replay_chain(client: Client, run_id: str) -> int:
         await replayer.replay_workflow(history)
         replayed += 1
     return replayed
+
+
+def run_row(run_id: str) -> AutomationRun:
+    """The run's database row, detached (readable after its session closed)."""
+    with session_scope() as s:
+        row = s.get(AutomationRun, run_id)
+        assert row is not None, run_id
+        s.expunge(row)
+        return row
