@@ -42,6 +42,8 @@ from workflows.publish import PublishContentWorkflow
 from workflows.wp_sync import WordPressSyncWorkflow
 
 log = logging.getLogger("igny8.worker")
+# AI activities a worker runs per provider call it allows in flight (IGNY8_AI_MAX_IN_FLIGHT).
+AI_ACTIVITIES_PER_CALL = 2
 T = TypeVar("T")
 
 
@@ -129,7 +131,8 @@ def build_worker(
         client,
         task_queue=settings.ai_task_queue,
         activities=[stage_activities.process_item, *clustering.ai_queue()],
-        max_concurrent_activities=settings.ai_max_in_flight,
+        # More activities than calls: an activity's database steps overlap other calls.
+        max_concurrent_activities=settings.ai_max_in_flight * AI_ACTIVITIES_PER_CALL,
         max_task_queue_activities_per_second=per_second,
         interceptors=[LogContextInterceptor()],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),

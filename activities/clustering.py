@@ -8,7 +8,7 @@ and a transient failure costs that one call.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from typing import Any
 
 import pydantic
@@ -114,13 +114,13 @@ class ClusteringActivities:
         await self.stages._in_db(cluster_steps.store_names, ctx, work, answer)
         return cost_of(answer)
 
-    async def _paid(self, call: Awaitable[Any], inp: ClusterCallInput, doing: str) -> Any:
+    async def _paid(self, call: Coroutine[Any, Any, Any], inp: ClusterCallInput, doing: str) -> Any:
         """The call's answer, or its error once retrying cannot help (a permanent error, or the
         last attempt); a transient error raises for Temporal to retry this call alone, after
         Retry-After or a jittered backoff. Cancellation reaches the call itself."""
         interval = interval_for(self.settings.heartbeat_timeout_seconds)
         try:
-            return await while_awaiting(call, interval, doing)
+            return await while_awaiting(self.stages.provider_call(call), interval, doing)
         except (Igny8Error, pydantic.ValidationError) as exc:
             info = error_info(exc, "AI_CALL")
             attempt = activity.info().attempt

@@ -11,7 +11,7 @@ import asyncio
 import contextvars
 import functools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -73,6 +73,10 @@ class StageActivities:
         self.provider_factory = provider_factory  # account id -> provider (per-account prompts)
         # The async item activity's database steps run here, never on the event loop.
         self._db = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="igny8-db")
+        # Calls to the provider in flight from this worker. The worker takes more activities
+        # than this (AI_ACTIVITIES_PER_CALL): while some save or load in the database, others
+        # hold the provider's slots, which would otherwise idle during those steps.
+        self._calls = asyncio.Semaphore(settings.ai_max_in_flight)
 
     def _context(self, run_id: str, account_id: int, site_id: int, stage: int) -> StageContext:
         return StageContext(
@@ -83,6 +87,18 @@ class StageActivities:
             settings=self.settings,
             provider=observed(self.provider_factory(account_id)),
         )
+
+    async def provider_call(self, call: Coroutine[Any, Any, T]) -> T:
+        """`call` once one of the worker's provider slots is free (see `_calls`)."""
+        try:
+            await self._calls.acquire()
+        except BaseException:
+            call.close()  # cancelled while waiting: the call never starts
+            raise
+        try:
+            return await call
+        finally:
+            self._calls.release()
 
     async def _in_db(self, fn: Callable[..., T], *args: Any) -> tuple[T, bool]:
         """Run a database step in a thread, to its end even when the activity is cancelled
@@ -162,7 +178,7 @@ class StageActivities:
         """The AI call with its heartbeat, then the item's end: saved, failed or handed back."""
         interval = interval_for(self.settings.heartbeat_timeout_seconds)
         try:
-            result = await while_awaiting(call, interval, doing)
+            result = await while_awaiting(self.provider_call(call), interval, doing)
         except asyncio.CancelledError:
             await self._in_db(runner.abandon_item, ctx, start, True)
             raise
