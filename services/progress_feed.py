@@ -40,11 +40,13 @@ async def progress_of(
     try:
         return await asyncio.wait_for(read_progress(client, run), timeout)
     except TimeoutError:
-        return snapshot(run)
+        pass
     except WorkflowQueryFailedError as exc:
         # The workflow could not answer (e.g. its task failed); its record still can.
         log.warning("progress query of %s failed: %s", run.id, exc)
-        return snapshot(run)
+    # The record as it is now: the caller's row may be from before the run ended (a shared
+    # reader keeps the row it started with).
+    return snapshot(await asyncio.to_thread(load_run, run.id))
 
 
 async def current_progress(
