@@ -16,7 +16,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating, interval_for, while_awaiting
-from activities.stages import StageActivities, retry_later
+from activities.stages import StageActivities, given_up, retry_later
 from contracts.run import (
     ACT_CLUSTER_PREPARE,
     ACT_EMBED_KEYWORDS,
@@ -30,7 +30,6 @@ from contracts.run import (
     ErrorInfo,
 )
 from contracts.stages import Stage
-from core.error_info import error_info
 from core.errors import Igny8Error
 from services import cluster_steps
 from services.stages.base import StageContext
@@ -103,14 +102,8 @@ class ClusteringActivities:
         if isinstance(answer, ErrorInfo):
             await self.stages._in_db(cluster_steps.fail_naming, ctx, inp.call_no, answer)
             return Cost()
-        if len(answer.value) != len(work.group_nos):
-            await self.stages._in_db(
-                cluster_steps.fail_naming,
-                ctx,
-                inp.call_no,
-                error_info(ValueError("the naming answer did not name every group"), "AI_CALL"),
-            )
-            return Cost()
+        # The provider's check made the answer name each group once, in order (see
+        # OpenAIProvider._naming_request): a short answer is an error retried above.
         await self.stages._in_db(cluster_steps.store_names, ctx, work, answer)
         return cost_of(answer)
 
@@ -122,10 +115,9 @@ class ClusteringActivities:
         try:
             return await while_awaiting(self.stages.provider_call(call), interval, doing)
         except (Igny8Error, pydantic.ValidationError) as exc:
-            info = error_info(exc, "AI_CALL")
-            attempt = activity.info().attempt
-            if info.retryable and attempt < inp.max_attempts:
-                raise retry_later(exc, attempt, self.settings) from exc
+            info = given_up(exc, inp.max_attempts)
+            if info is None:
+                raise retry_later(exc, activity.info().attempt, self.settings) from exc
             return info
 
     def main_queue(self) -> list[Any]:

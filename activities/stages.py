@@ -35,6 +35,7 @@ from contracts.run import (
     BatchResult,
     BeginRunInput,
     BeginRunResult,
+    ErrorInfo,
     ItemInput,
     ItemResult,
     MarkItemsInput,
@@ -71,7 +72,8 @@ class StageActivities:
     ) -> None:
         self.settings = settings
         self.provider_factory = provider_factory  # account id -> provider (per-account prompts)
-        # The async item activity's database steps run here, never on the event loop.
+        # The async AI activities' database steps run here, never on the event loop: enough
+        # threads that the AI worker's activities (twice its calls in flight) seldom queue.
         self._db = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="igny8-db")
         # Calls to the provider in flight from this worker. The worker takes more activities
         # than this (AI_ACTIVITIES_PER_CALL): while some save or load in the database, others
@@ -183,9 +185,8 @@ class StageActivities:
             await self._in_db(runner.abandon_item, ctx, start, True)
             raise
         except (Igny8Error, pydantic.ValidationError) as exc:
-            info = error_info(exc, "AI_CALL")
-            last = activity.info().attempt >= inp.max_attempts
-            if not info.retryable or last:
+            info = given_up(exc, inp.max_attempts)
+            if info is not None:
                 failed, _ = await self._in_db(runner.fail_item, ctx, start, info)
                 return ItemResult(outcome=failed)
             await self._in_db(runner.abandon_item, ctx, start, False)
@@ -222,6 +223,15 @@ class StageActivities:
             self.record_run,
             self.release_run_items,
         ]
+
+
+def given_up(exc: Igny8Error | pydantic.ValidationError, max_attempts: int) -> ErrorInfo | None:
+    """The call's error when retrying cannot help (a permanent error, or this activity's last
+    attempt); None when Temporal should try the call again."""
+    info = error_info(exc, "AI_CALL")
+    if not info.retryable or activity.info().attempt >= max_attempts:
+        return info
+    return None
 
 
 def retry_later(exc: Igny8Error | pydantic.ValidationError, attempt: int, s: Settings) -> Any:

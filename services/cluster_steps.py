@@ -33,9 +33,9 @@ from services.group_naming import EXISTING_NAMES_OFFERED, GROUPS_PER_NAMING_CALL
 from services.keyword_clusters import (
     GroupName,
     KeywordGroup,
-    _missing_embeddings,
     anchor_ids,
     group_keywords,
+    missing_embeddings,
     store_embeddings,
 )
 from services.stages.base import StageContext
@@ -65,13 +65,18 @@ def load_scope(session: Session, ctx: StageContext, ids: list[int]) -> list[Keyw
                 )
             ).all()
         )
-    return [
-        KeywordInput(
-            id=k.id, text=k.text, volume=k.volume, difficulty=k.difficulty, intent=k.intent
-        )
-        for k in sorted(rows, key=lambda k: k.id or 0)
-        if k.id is not None
-    ]
+    return [_as_input(k) for k in sorted(rows, key=lambda k: k.id or 0) if k.id is not None]
+
+
+def _as_input(k: Keyword) -> KeywordInput:
+    return KeywordInput(
+        id=k.id or 0, text=k.text, volume=k.volume, difficulty=k.difficulty, intent=k.intent
+    )
+
+
+def _embeddings_model(ctx: StageContext) -> str:
+    """The model whose vectors this clustering stores and groups by (the provider's)."""
+    return str(ctx.provider.model_embeddings)  # type: ignore[attr-defined]
 
 
 def by_calls(provider: Any) -> bool:
@@ -95,9 +100,9 @@ def plan(ctx: StageContext, ids: list[int]) -> ClusterPlan:
         if _stored_groups(session, ctx.run_id):
             return ClusterPlan(by_calls=True)  # grouped already: the vectors are in
         scope = [k.id for k in load_scope(session, ctx, ids)]
-    model = str(ctx.provider.model_embeddings)  # type: ignore[attr-defined]
+    model = _embeddings_model(ctx)
     missing = sorted(
-        i for i, _, _ in _missing_embeddings(ctx.site_id, scope + anchor_ids(ctx.site_id), model)
+        i for i, _, _ in missing_embeddings(ctx.site_id, scope + anchor_ids(ctx.site_id), model)
     )
     ranges = [
         (part[0], part[-1])
@@ -127,8 +132,8 @@ def embedding_work(ctx: StageContext, first_id: int, last_id: int) -> list[tuple
     wanted = {int(i) for i in queued} | {
         i for i in anchor_ids(ctx.site_id) if first_id <= i <= last_id
     }
-    model = str(ctx.provider.model_embeddings)  # type: ignore[attr-defined]
-    return _missing_embeddings(ctx.site_id, sorted(wanted), model)[:EMBED_PER_CALL]
+    model = _embeddings_model(ctx)
+    return missing_embeddings(ctx.site_id, sorted(wanted), model)[:EMBED_PER_CALL]
 
 
 def store_vectors(
@@ -159,9 +164,9 @@ def group(ctx: StageContext, ids: list[int]) -> ClusterGroups:
             )
             return ClusterGroups(naming_calls=_calls_to_make(session, ctx.run_id))
         keywords = load_scope(session, ctx, ids)
-    model = str(ctx.provider.model_embeddings)  # type: ignore[attr-defined]
+    model = _embeddings_model(ctx)
     everyone = [k.id for k in keywords] + anchor_ids(ctx.site_id)
-    missing = _missing_embeddings(ctx.site_id, everyone, model)
+    missing = missing_embeddings(ctx.site_id, everyone, model)
     if missing:
         return ClusterGroups(missing_vectors=len(missing))
     groups = group_keywords(ctx.site_id, keywords, vectors_model=model, dense_thresholds=False)
@@ -234,9 +239,7 @@ def naming_work(ctx: StageContext, call_no: int) -> NamingWork | None:
             return None
         wanted = {i for g in groups for i in g.keyword_ids}
         by_id = {
-            k.id: KeywordInput(
-                id=k.id, text=k.text, volume=k.volume, difficulty=k.difficulty, intent=k.intent
-            )
+            k.id: _as_input(k)
             for k in session.exec(select(Keyword).where(col(Keyword.id).in_(wanted))).all()
             if k.id is not None
         }

@@ -79,7 +79,7 @@ def embed_missing(
 ) -> tuple[int, int]:
     """Embed the keywords that have no stored vector for `embedder.model`, `chunk` at a time,
     committing each chunk before the next request; returns (embedded now, tokens spent)."""
-    missing = _missing_embeddings(site_id, keyword_ids, embedder.model)
+    missing = missing_embeddings(site_id, keyword_ids, embedder.model)
     done = tokens = 0
     for start in range(0, len(missing), chunk):
         part = missing[start : start + chunk]
@@ -143,7 +143,7 @@ def load_vectors(keyword_ids: Sequence[int], model: str) -> np.ndarray:
     return np.vstack([found[i] for i in keyword_ids]) if keyword_ids else np.zeros((0, 0))
 
 
-def _missing_embeddings(
+def missing_embeddings(
     site_id: int, keyword_ids: Sequence[int], model: str
 ) -> list[tuple[int, str, int]]:
     out: list[tuple[int, str, int]] = []
