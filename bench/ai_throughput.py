@@ -4,9 +4,10 @@
     .venv/bin/python bench/ai_throughput.py --caps 32 --keywords 300 --fault-rate 0.2
     .venv/bin/python bench/ai_throughput.py --caps 32 --keywords 600 --postgres  # as deployed
 
-Starts its own OpenAI-compatible server (a latency per call, a cap on calls in flight that
-answers 429 with Retry-After beyond it, optional random faults), a Temporal dev server and an
-igny8 worker with `IGNY8_AI_PROVIDER=openai`, then runs the whole pipeline on generated
+Starts its own OpenAI-compatible server, in a process of its own as a real provider is (a
+latency per call, a cap on calls in flight that answers 429 with Retry-After beyond it,
+optional random faults), a Temporal dev server and an igny8 worker with
+`IGNY8_AI_PROVIDER=openai`, then runs the whole pipeline on generated
 keywords and prints, per cap:
 
     efficiency = (served call seconds / cap) / run wall seconds   (1.0: the provider never idled)
@@ -33,7 +34,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from provider_process import ProviderProcess  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
@@ -89,11 +92,10 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
     from core.schema import upgrade
     from core.search_attributes import SEARCH_ATTRIBUTES
     from services import credits, runs
-    from tests.helpers.fake_openai import FakeOpenAI
     from worker import build_worker
 
     data = Path(tempfile.mkdtemp(prefix="igny8-bench-ai-"))
-    fake = FakeOpenAI(
+    fake = ProviderProcess(
         latency=args.latency,
         max_in_flight=cap,
         fault_rate=args.fault_rate,
@@ -138,6 +140,7 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
             result = await env.client.get_workflow_handle(run_id, result_type=RunProgress).result()
             wall = time.monotonic() - started
             await print_activity_latencies(env.client, run_id)
+        fake.collect()
     finally:
         await env.shutdown()
         fake.stop()
@@ -208,6 +211,13 @@ def print_timeline(requests: list, started: float) -> None:
     for kind, times in sorted(spans.items(), key=lambda kv: min(kv[1])):
         span = f"first={min(times):6.1f}s  last={max(times):6.1f}s"
         print(f"  {kind:<22} calls={len(times):<5} {span}")
+    # Calls started per 5 s: with a fixed latency per call, a row below cap x 5 / latency is
+    # time the provider idled.
+    buckets: dict[int, int] = {}
+    for r in requests:
+        buckets[int((r.at - started) // 5)] = buckets.get(int((r.at - started) // 5), 0) + 1
+    row = " ".join(str(buckets.get(b, 0)) for b in range(max(buckets, default=-1) + 1))
+    print(f"  calls started per 5 s: {row}")
 
 
 def main() -> None:

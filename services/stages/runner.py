@@ -152,9 +152,9 @@ def finish_item(ctx: StageContext, start: ItemStart, result: AIResult[Any] | Non
             set_status(
                 session, ctx.run_id, ctx.stage, [start.item_id], GS.COMPLETED, result=counters
             )
-            if start.cost:
-                credits.settle(session, ctx.account_id, start.key, start.cost, ctx.run_id)
             record_usage(session, ctx, start.item_id, result)
+            if start.cost:  # last: the account's row is locked from here to the commit
+                credits.settle(session, ctx.account_id, start.key, start.cost, ctx.run_id)
     except NothingToDo:
         return _complete_without_work(ctx, start)
     metrics.item_finished(ctx.stage, GS.COMPLETED)
