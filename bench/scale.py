@@ -44,13 +44,14 @@ import httpx  # noqa: E402
 from run_harness import (  # noqa: E402
     Stack,
     StageClock,
-    chain_histories,
     content_timeline,
     delete_published,
     generate_keywords,
     percentile,
     wordpress_target,
 )
+
+from tests.helpers.histories import chain_histories  # noqa: E402
 
 RESULT_GRACE_SECONDS = 120.0  # for a cancelled run to close
 
