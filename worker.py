@@ -39,6 +39,7 @@ from services.ai.factory import build_provider
 from workflows.automation import AutomationRunWorkflow
 from workflows.link_refresh import RefreshInternalLinksWorkflow
 from workflows.publish import PublishContentWorkflow
+from workflows.relay import ItemRelayWorkflow
 from workflows.wp_sync import WordPressSyncWorkflow
 
 log = logging.getLogger("igny8.worker")
@@ -103,6 +104,7 @@ def build_worker(
     link_refresh = LinkRefreshActivities(wordpress.factory)
     workflows: list[type] = [
         AutomationRunWorkflow,
+        ItemRelayWorkflow,
         PublishContentWorkflow,
         RefreshInternalLinksWorkflow,
         WordPressSyncWorkflow,

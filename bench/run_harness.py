@@ -717,10 +717,11 @@ class StageClock:
         return max((e0 + e1) / 2 - (b0 + b1) / 2, 0.0)
 
     def rates(self, final: dict[int, int]) -> list[tuple[int, str, int, float, float]]:
-        """(stage, name, completed, active seconds, items per second) of each stage."""
+        """(stage, name, completed, active seconds, items per second) of each stage; without
+        a final count (a run cancelled at --timeout) the items the polls last saw done."""
         out = []
         for n in sorted(set(self.names) | set(final)):
-            completed, seconds = final.get(n, 0), self.active_seconds(n)
+            completed, seconds = final.get(n, self.count.get(n, 0)), self.active_seconds(n)
             rate = completed / seconds if seconds > 0 else 0.0
             out.append((n, self.names.get(n, str(n)), completed, round(seconds, 1), rate))
         return out

@@ -266,6 +266,20 @@ class StageState(BaseModel):
     finished_at: datetime | None = None
 
 
+class RelayedItem(BaseModel):
+    """An item a relay workflow is processing (workflows/relay.py): it outlives continue-as-new,
+    counts in its stage's slots and `processing`, and reports its end by signal."""
+
+    stage: int
+    item: ItemRef
+    started_at: datetime  # when the run started the relay (its time bound counts from here)
+
+
+# 1: AI stages keep a quarter more items in flight than calls; a retry makes every later stage
+# plan again, and a plan in the air during a retry is not the stage's last.
+SCHEDULER_RULES = 1
+
+
 class RunState(BaseModel):
     begun: bool = False
     stage_order: list[int] = Field(default_factory=list)
@@ -277,6 +291,11 @@ class RunState(BaseModel):
     error: ErrorInfo | None = None
     batch_counter: int = 0
     started_at: datetime | None = None
+    # The scheduler's rules this run began under (SCHEDULER_RULES): a run that began before a
+    # change keeps the old rules, so its history replays the same.
+    rules: int = 0
+    # Relays in flight by batch number: at most an AI stage's items in flight, per stage.
+    relays: dict[int, RelayedItem] = Field(default_factory=dict)
 
 
 RunInput.model_rebuild()

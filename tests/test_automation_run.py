@@ -9,10 +9,11 @@ import pytest
 from sqlmodel import col, select
 from temporalio.client import Client, WorkflowFailureError
 
-from contracts.run import RunProgress, StageQueueInput, StageQueuePage
+from contracts.run import RunProgress, StageProgress, StageQueueInput, StageQueuePage
 from core.db import session_scope
 from core.errors import ConflictError
 from models import (
+    AutomationConfig,
     AutomationRun,
     Cluster,
     Content,
@@ -172,6 +173,48 @@ async def test_failed_item_is_listed_and_retry_completes_it(client: Client, task
         await runs.retry_failed(client, run_id)
     assert count(Content, site_id=site_id) == count(Task, site_id=site_id)
     assert count(Content, site_id=site_id, status="review") == count(Task, site_id=site_id)
+    assert_matches_db(result)
+
+
+async def test_retry_after_its_stage_closed_reaches_the_stages_after_it(
+    client: Client, task_queue: str
+):
+    """An article retried after its stage closed, while the next stage is still busy and has
+    already planned its last items, still gets its image prompts, images and review."""
+    site = seed_site(keywords=30)
+    account_id, site_id = site
+    with session_scope() as s:
+        # Image prompts held at the gate (15 items in flight: 12 calls and a quarter more) must
+        # not take all 16 threads of the local provider while articles are still being written;
+        # their window (24) still loads every article's, so their last plan comes early.
+        s.add(AutomationConfig(account_id=account_id, site_id=site_id, concurrency={"5": 12}))
+    provider = ControlledProvider()
+    gate = provider.gates["generate_image_prompts"] = threading.Event()
+    async with worker_for(client, task_queue, provider):
+        provider.fail_next_article = True
+        run_id = await start(client, task_queue, site)
+
+        async def stage(number: int) -> StageProgress | None:
+            p = await progress(client, run_id)
+            return next((st for st in p.stages if st.stage == number), None)
+
+        async def articles_closed() -> bool:
+            return getattr(await stage(4), "status", None) == "completed"
+
+        await wait_for(articles_closed, timeout=120)
+        written = count(Content, site_id=site_id)
+
+        async def prompts_planned_for_every_article() -> bool:
+            return getattr(await stage(5), "items_total", None) == written
+
+        await wait_for(prompts_planned_for_every_article, timeout=30)
+        provider.fail_titles = set()
+        assert (await runs.retry_failed(client, run_id, stage=4)).requeued == 1
+        gate.set()
+        result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
+    assert result.status == "completed" and result.failed_items == 0, result.summary
+    assert count(Content, site_id=site_id) == count(Task, site_id=site_id) == written + 1
+    assert count(Content, site_id=site_id, status="review") == written + 1
     assert_matches_db(result)
 
 

@@ -10,10 +10,15 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from contracts.stages import Stage
+from core.config import get_settings
 from core.db import session_scope
 from core.errors import InsufficientCreditsError, ValidationError
-from models import CreditTransaction
-from services import credits
+from models import CreditTransaction, StageItem
+from services import credits, run_records
+from services.ai.local import LocalProvider
+from services.stages import runner
+from services.stages.base import ItemWork, StageContext
 from tests.helpers import seed_site
 
 
@@ -97,3 +102,28 @@ def test_many_items_of_one_account_at_once_each_charged_once() -> None:
             .where(CreditTransaction.run_id == "run-c", CreditTransaction.operation == "settle")
         ).one()
     assert settled == items
+
+
+def test_an_attempt_that_lost_its_item_gives_its_hold_back() -> None:
+    """A cancelled run released the item while its call was in the air: the late answer is
+    not saved, and the attempt's hold goes back to the balance."""
+    account_id, site_id = seed_site(keywords=5, balance=100)
+    key = credits.item_key("run-late", Stage.GENERATE_CONTENT, 7)
+    with session_scope() as s:
+        s.add(StageItem(run_id="run-late", stage=Stage.GENERATE_CONTENT, item_id=7, attempts=1))
+        assert credits.reserve(s, account_id, 30, key, "run-late")
+    run_records.release_unfinished_items("run-late")  # the run was cancelled
+    ctx = StageContext(
+        run_id="run-late",
+        account_id=account_id,
+        site_id=site_id,
+        stage=Stage.GENERATE_CONTENT,
+        settings=get_settings(),
+        provider=LocalProvider(),
+    )
+    start = runner.ItemStart(7, 1, key, cost=30, work=ItemWork(name="a late article"))
+    with pytest.raises(runner.AttemptSuperseded):
+        runner.finish_item(ctx, start, None)
+    assert balance(account_id) == 100 == ledger_sum(account_id)
+    with session_scope() as s:
+        assert credits.credits_used(s, "run-late") == 0

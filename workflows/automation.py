@@ -3,7 +3,8 @@
 The workflow owns the run's state machine (running, paused, finished) and its handlers; the
 StageScheduler fills and drains the stage queues. Per-item truth lives in the database; the
 workflow keeps counters, bounded windows and samples, and continues-as-new when Temporal
-suggests it, with no flight in the air, so every history stays small.
+suggests it, with no activity in the air, so every history stays small. Meanwhile the AI stages'
+slots are kept busy by relays (workflows/relay.py), which outlive the continue-as-new.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from temporalio.exceptions import is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from contracts.messages import plural
+    from contracts.relay import RELAY_PATCH, SIGNAL_REPORT_RELAY, RelayReport
     from contracts.run import (
         ACT_BEGIN_RUN,
         ACT_MARK_ITEMS,
@@ -25,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         AUTOMATION_WORKFLOW,
         QUERY_PROGRESS,
         QUERY_STAGE_QUEUE,
+        SCHEDULER_RULES,
         SIGNAL_PAUSE,
         SIGNAL_RESUME,
         UPDATE_PAUSE,
@@ -100,7 +103,10 @@ class AutomationRunWorkflow:
                     self._cancel_flights = False
                     self.scheduler.cancel_in_flight()
                 continue_due = workflow.info().is_continue_as_new_suggested()
-                self.scheduler.advance(active=not self.s.paused and not continue_due)
+                # Asked only where a relay may start: a history from before relays replays
+                # without them.
+                relay = continue_due and not self.s.paused and workflow.patched(RELAY_PATCH)
+                self.scheduler.advance(active=not self.s.paused and not continue_due, relay=relay)
                 failed = self.scheduler.failed_stage()
                 if failed is not None:
                     await self._stop_failed(failed)
@@ -159,6 +165,7 @@ class AutomationRunWorkflow:
             self._upsert_search_attributes()
             return False
         s.begun = True
+        s.rules = SCHEDULER_RULES
         s.started_at = workflow.now()
         s.credits_estimated = begun.credits_estimated
         s.stage_order = sorted(set(inp.options.stages))
@@ -237,7 +244,7 @@ class AutomationRunWorkflow:
         (the completions that wake the loop bring the next chance), at once when idle."""
         if not self._dirty or (self._recording and not self._recording.done()):
             return
-        idle = not self.scheduler.in_flight()
+        idle = not self.scheduler.in_flight() and not self.s.relays
         since = workflow.now() - self._last_record if self._last_record else RECORD_EVERY
         if idle:
             await self._record()
@@ -280,7 +287,11 @@ class AutomationRunWorkflow:
         self.s.credits_used = result.credits_used
 
     async def _continue_as_new(self) -> None:
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        # A relay's report may start settling its item (a short activity) at any moment: that
+        # ends in this run; the relays still out are carried over in the state.
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and not self.scheduler.in_flight()
+        )
         workflow.continue_as_new(self.inp.model_copy(update={"state": self.s}))
 
     async def _on_cancel(self) -> None:
@@ -302,6 +313,9 @@ class AutomationRunWorkflow:
         self._set_paused(inp.reason or f"paused by operator ({inp.mode})")
         if inp.mode == "immediate":
             self._cancel_flights = True
+            # At once, not at the loop's next turn: the run may be continuing as new, and its
+            # relays would carry on calling the provider into the next run.
+            self.scheduler.relays.cancel_all()
 
     def _resume(self) -> None:
         self.s.paused = False
@@ -394,6 +408,18 @@ class AutomationRunWorkflow:
     def _validate_open(self) -> None:
         if self.status not in ("running", "paused"):
             raise ValueError(f"The run is {self.status}")
+
+    @workflow.signal(
+        name=SIGNAL_REPORT_RELAY,
+        description=(
+            "A relay workflow of this run reports its item's end. By hand, only for a relay that "
+            'was terminated: {"batch_no": N, "cancelled": true} (N ends the relay\'s id) puts '
+            "its item back in the queue."
+        ),
+    )
+    def report_relay(self, report: RelayReport | None = None) -> None:
+        if report is not None:
+            self.scheduler.relay_reported(report)
 
     @workflow.query(
         name=QUERY_PROGRESS,

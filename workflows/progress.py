@@ -3,7 +3,7 @@ Pure and bounded: query handlers call these."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -29,13 +29,13 @@ class Flight(Protocol):
 
 
 class Flights(Protocol):
-    """What the progress needs of the scheduler: the flights in the air."""
+    """What the progress needs of the scheduler: the flights in the air, relays included."""
 
-    flights: Any
+    def airborne(self, stage: int) -> Sequence[Flight]: ...
 
 
 def _flights_of(flights: Flights, stage: int) -> list[Flight]:
-    return [f for f in flights.flights.values() if f.stage == stage]
+    return list(flights.airborne(stage))
 
 
 def _stage_progress(st: StageState, flights: list[Flight], now: datetime) -> StageProgress:

@@ -2,10 +2,11 @@
 under a sliding window, and folding their outcomes into the stage's counters.
 
 The database holds every item's status; this class holds counters, a bounded window of loaded
-item ids per stage and the flights in the air. It changes nothing but `RunState.stages`, the
-batch counter and the running estimate of credits used (which the ledger corrects at each
-record); the run's own state (pause, error, status) belongs to the workflow, which hears of
-what matters through `RunEvents`.
+item ids per stage and the flights in the air (activities, and the relays of workflows/relay.py
+while continue-as-new is due). It changes nothing but `RunState.stages`, the relays, the batch
+counter and the running estimate of credits used (which the ledger corrects at each record);
+the run's own state (pause, error, status) belongs to the workflow, which hears of what matters
+through `RunEvents`.
 """
 
 from __future__ import annotations
@@ -20,16 +21,15 @@ from temporalio.exceptions import (
     ActivityError,
     ChildWorkflowError,
     WorkflowAlreadyStartedError,
-    is_cancelled_exception,
 )
 
 with workflow.unsafe.imports_passed_through():
     from contracts.messages import done_message, failed_suffix, plural
+    from contracts.relay import RelayReport
     from contracts.run import (
         ACT_MARK_ITEMS,
         ACT_PLAN_STAGE,
         ACT_PROCESS_BATCH,
-        ACT_PROCESS_ITEM,
         FAILED_MESSAGE_KEPT,
         STAGE_FINISHED,
         BatchInput,
@@ -58,16 +58,17 @@ with workflow.unsafe.imports_passed_through():
         PublishResult,
         publish_workflow_id,
     )
-    from core.error_info import error_info
-    from workflows.options import BOOKKEEPING, ai_item, stage_batch
+    from workflows.options import BOOKKEEPING, stage_batch
 
 from workflows.clustering import ClusterFlight, cluster_by_calls
+from workflows.relay import Relays, process_item, unfinished_error
 
 MAX_FAILED_KEPT = 20  # failures listed per queue in the workflow's state; the database has all
 RECENT_KEPT = 50
 NAME_KEPT = 60  # characters of an item's name held in the window
 MAX_WINDOW = 1000
 PUBLISH_CONCURRENCY = 4
+ITEMS_PER_EXTRA = 4  # an AI stage keeps one item in flight beyond its calls per this many
 # Plans in a row that load nothing while the database says items are pending: the stage fails
 # (typed) instead of planning for ever.
 MAX_STALLED_PLANS = 3
@@ -105,6 +106,8 @@ class StageScheduler:
         self.flights: dict[int, Flight] = {}
         # Plans run beside the flights, so a slow plan never holds up dispatching.
         self._planning: dict[int, asyncio.Task[None]] = {}
+        self._stale_plans: set[int] = set()  # plans in the air when a retry reopened a stage
+        self.relays = Relays(state, run_id, inp.options, self.relay_reported, events.changed)
 
     # --- what the run looks like ---------------------------------------------------------------
 
@@ -114,12 +117,18 @@ class StageScheduler:
         order = list(self.s.stage_order)
         return order + [PUBLISH_STAGE] if Stage.REVIEW in order else order
 
+    def airborne(self, stage: int) -> list[Flight]:
+        """The stage's flights, its relays included (what the progress shows as processing)."""
+        mine = [f for f in self.flights.values() if f.stage == stage]
+        return mine + [Flight(stage=stage, items=[r.item]) for r in self.relays.of_stage(stage)]
+
     def processing(self, stage: int) -> int:
-        return sum(len(f.items) for f in self.flights.values() if f.stage == stage)
+        return sum(len(f.items) for f in self.airborne(stage))
 
     def in_flight(self) -> int:
-        """Activities in the air (items, batches, publishes and plans)."""
-        return len(self.flights) + len(self._planning)
+        """What continue-as-new waits for: activities in the air (items, batches, publishes and
+        plans) and relay requests. Relays themselves outlive it."""
+        return len(self.flights) + len(self._planning) + len(self.relays.requests())
 
     def finished(self) -> bool:
         return all(self.s.stages[q].status in STAGE_FINISHED for q in self.queues)
@@ -191,14 +200,24 @@ class StageScheduler:
         return min(MAX_WINDOW, 2 * self.batch_size(number) * self.concurrency(number))
 
     def _slots(self, number: int) -> int:
-        return self.concurrency(number) - sum(1 for f in self.flights.values() if f.stage == number)
+        return self._items_in_flight(number) - len(self.airborne(number))
+
+    def _items_in_flight(self, number: int) -> int:
+        """An AI stage keeps a quarter more items in flight than its concurrency (its calls):
+        an item's database steps, before and after its call, then overlap other items' calls
+        instead of leaving the run's share of the provider idle. The AI worker's own limit
+        (IGNY8_AI_MAX_IN_FLIGHT) still bounds the calls; below 4, none extra."""
+        calls = self.concurrency(number)
+        extra = self._per_item(number) and self.s.rules >= 1
+        return calls + calls // ITEMS_PER_EXTRA if extra else calls
 
     # --- driving -------------------------------------------------------------------------------
 
-    def advance(self, active: bool) -> None:
+    def advance(self, active: bool, relay: bool = False) -> None:
         """One turn: dispatch what is loaded, plan the queues that need it, and close the
-        stages that are done. Not `active` (paused, or continue-as-new is due) starts nothing,
-        plans included, and only closes what has finished."""
+        stages that are done. Not `active` (paused, or continue-as-new is due) starts no
+        activity and no plan; with `relay` (continue-as-new is due, not paused) the AI stages'
+        free slots get relays, which outlive the continue-as-new."""
         if active:
             for number in self.queues:
                 if self._may_work(number):
@@ -206,9 +225,14 @@ class StageScheduler:
             for number in self.queues:
                 if self._may_work(number) and self._needs_plan(number):
                     self._planning[number] = asyncio.create_task(self._plan(number))
+        elif relay:
+            for number in self.queues:
+                if self._per_item(number) and self._may_work(number):
+                    self._dispatch(number, relay=True)
         for number in self.queues:
             if self._may_work(number):
                 self._close_if_done(number)
+        self.relays.watch()
 
     def _needs_plan(self, number: int) -> bool:
         st = self.s.stages[number]
@@ -245,9 +269,13 @@ class StageScheduler:
             )
             self._apply_plan(st, plan, first=not st.planned_once, asked=asked)
             st.planned_once = True
-            st.planned_final = st.planned_final or final
+            # Not the last plan if a retry reopened the stage meanwhile: plan again.
+            stale = number in self._stale_plans
+            st.planned_final = (st.planned_final or final) and not stale
+            st.upstream_moved = st.upstream_moved or stale
         finally:
             self._planning.pop(number, None)
+            self._stale_plans.discard(number)
             self.events.changed()
 
     def _apply_plan(self, st: StageState, plan: PlanStageResult, first: bool, asked: int) -> None:
@@ -275,7 +303,7 @@ class StageScheduler:
             )
             st.message = f"Stalled: {st.last_error.error_message}"
 
-    def _dispatch(self, number: int) -> None:
+    def _dispatch(self, number: int, relay: bool = False) -> None:
         st = self.s.stages[number]
         size = self.batch_size(number)
         if size > 1 and st.planned_final and not st.unloaded and st.window:
@@ -285,6 +313,11 @@ class StageScheduler:
         while st.window and self._slots(number) > 0:
             items, st.window = st.window[:size], st.window[size:]
             self.s.batch_counter += 1
+            if relay:
+                batch_no = self.s.batch_counter
+                self.relays.start(batch_no, number, items[0], self._item_input(number, items[0]))
+                self.events.changed()
+                continue
             flight = Flight(stage=number, items=items)
             self.flights[self.s.batch_counter] = flight
             flight.task = asyncio.create_task(self._fly(self.s.batch_counter, flight))
@@ -309,7 +342,9 @@ class StageScheduler:
         self.events.changed()
 
     def reopen(self, number: int, requeued: int) -> None:
-        """Failed items went back to pending (retry): the stage (and those after it) run again."""
+        """Failed items went back to pending (retry): the stage and those after it run again.
+        Each plans anew, closed or not: a running stage's last plan did not see these items,
+        and a plan in the air read the database before the retry moved them."""
         st = self.s.stages[number]
         st.failed_total -= requeued
         st.failed = [] if st.failed_total <= 0 else st.failed
@@ -317,29 +352,43 @@ class StageScheduler:
         queues = self.queues
         for later in queues[queues.index(number) :]:
             other = self.s.stages[later]
-            if other.status in ("completed", "failed", "skipped"):
+            closed = other.status in ("completed", "failed", "skipped")
+            if closed:
                 other.status = "running"
+            if closed or self.s.rules >= 1:
                 other.planned_final = False
                 other.upstream_moved = True
+            if later in self._planning and self.s.rules >= 1:
+                self._stale_plans.add(later)
         self.events.changed()
 
     def cancel_in_flight(self) -> None:
-        """Pause (immediate) or cancel: every flight stops; their items go back to the window."""
+        """Pause (immediate) or cancel: every flight and relay stops; their items go back to
+        the window."""
         for flight in self.flights.values():
             if flight.task and not flight.cancelled:
                 flight.cancelled = True
                 flight.task.cancel()
+        self.relays.cancel_all()
 
     async def wait_for_flights(self) -> None:
+        """After `cancel_in_flight`: every flight and plan ends, and the relays report."""
+        await self._gather()
+        if self.s.relays:
+            await self.relays.reports()
+            await self._gather()  # the items of the reports, settled
+
+    async def _gather(self) -> None:
         tasks = [f.task for f in self.flights.values() if f.task]
-        tasks += list(self._planning.values())
+        tasks += [*self._planning.values(), *self.relays.requests()]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def unload_windows(self) -> None:
         """Before continue-as-new: the items loaded in the windows go back to pending in the
         database, so the state carried over holds counters, not ids; the next run plans again
-        at once."""
+        at once. (A relay's item that comes back meanwhile is carried over in its window, as
+        `queued`: a handful at most, which the next run dispatches first.)"""
         for st in self.s.stages.values():
             if not st.window:
                 continue
@@ -384,29 +433,52 @@ class StageScheduler:
             self.flights.pop(batch_no, None)
             self.events.changed()
 
-    async def _process_item(self, st: StageState, item: ItemRef) -> None:
-        o = self.inp.options
-        result = await workflow.execute_activity(
-            ACT_PROCESS_ITEM,
-            ItemInput(
-                run_id=self.run_id,
-                account_id=self.inp.account_id,
-                site_id=self.inp.site_id,
-                stage=st.stage,
-                item_id=item.id,
-                max_attempts=o.retry_maximum_attempts,
-            ),
-            result_type=ItemResult,
-            task_queue=o.ai_task_queue or None,
-            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            **ai_item(o),
+    def _item_input(self, stage: int, item: ItemRef) -> ItemInput:
+        return ItemInput(
+            run_id=self.run_id,
+            account_id=self.inp.account_id,
+            site_id=self.inp.site_id,
+            stage=stage,
+            item_id=item.id,
+            max_attempts=self.inp.options.retry_maximum_attempts,
         )
+
+    async def _process_item(self, st: StageState, item: ItemRef) -> None:
+        result = await process_item(self._item_input(st.stage, item), self.inp.options)
+        self._item_result(st, item, result)
+
+    def _item_result(self, st: StageState, item: ItemRef, result: ItemResult) -> None:
+        """What an item's activity answered (from a flight or a relay's report)."""
         if result.outcome is not None:
             self._apply_outcome(st, item, result.outcome)
         else:
             st.window.insert(0, item)
             if result.insufficient_credits:
                 self.events.credits_exhausted(result.insufficient_credits)
+
+    def relay_reported(self, report: RelayReport) -> None:
+        """A relay's item ended: counted as its activity's end would be in a flight. A report
+        of a relay this run does not hold (a duplicate, or one settled already) is ignored."""
+        relay = self.s.relays.pop(report.batch_no, None)
+        if relay is None:
+            return
+        st = self.s.stages[relay.stage]
+        if report.result is not None:
+            self._item_result(st, relay.item, report.result)
+        else:
+            # Settled as a flight of its own (counted as processing until the database has
+            # answered); already past cancelling.
+            flight = Flight(stage=relay.stage, items=[relay.item], cancelled=True)
+            self.flights[report.batch_no] = flight
+            flight.task = asyncio.create_task(self._land(report.batch_no, flight, report.error))
+        self.events.changed()
+
+    async def _land(self, batch_no: int, flight: Flight, error: ErrorInfo | None) -> None:
+        try:
+            await self._unfinished(self.s.stages[flight.stage], flight.items, error)
+        finally:
+            self.flights.pop(batch_no, None)
+            self.events.changed()
 
     async def _cluster(self, st: StageState, batch_no: int, flight: Flight) -> None:
         """Stage 1: its AI calls one activity each (workflows/clustering), then the batch
@@ -491,11 +563,15 @@ class StageScheduler:
         flight: Flight,
         exc: ActivityError | ChildWorkflowError | BaseException,
     ) -> None:
-        """The flight ended without a result: cancelled (items back to the window) or failed
-        for good after its retries (items fail with the cause's error)."""
-        cancelled = flight.cancelled or is_cancelled_exception(exc)
-        error = None if cancelled else error_info(exc, "AI_CALL", workflow.now())
-        await self._mark(st, flight.items, "queued" if cancelled else "failed", error)
+        """The flight ended without a result."""
+        await self._unfinished(st, flight.items, unfinished_error(exc, flight.cancelled))
+
+    async def _unfinished(
+        self, st: StageState, items: list[ItemRef], error: ErrorInfo | None
+    ) -> None:
+        """Work ended without a result: cancelled (`error` None: the items the database says are
+        unfinished go back to the window) or failed for good after its retries."""
+        await self._mark(st, items, "failed" if error else "queued", error)
 
     async def _mark(
         self, st: StageState, items: list[ItemRef], status: str, error: ErrorInfo | None

@@ -9,7 +9,8 @@ are held under a key of (run, stage, item) before the AI call.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -128,13 +129,29 @@ class AttemptSuperseded(Exception):  # noqa: N818  (a signal, not a failure)
     Nothing this attempt made is kept, so nothing is saved or charged twice."""
 
 
+@contextmanager
+def _hold_returned_if_superseded(ctx: StageContext, start: ItemStart) -> Iterator[None]:
+    """An attempt that lost its item (a cancelled run released it while the call was in the
+    air) gives its hold back, in a transaction of its own since the claim's rolled back. A
+    no-op when the item was settled; a later attempt that shares the hold is then charged
+    its cost in full (the balance may dip below zero by that much), so the ledger stays exact
+    either way."""
+    try:
+        yield
+    except AttemptSuperseded:
+        if start.cost:
+            with session_scope() as session:
+                credits.release(session, ctx.account_id, start.key, ctx.run_id)
+        raise
+
+
 def finish_item(ctx: StageContext, start: ItemStart, result: AIResult[Any] | None) -> ItemOutcome:
     """Save the results, settle the credits and complete the item, in one transaction, and
     only while this attempt still owns the item."""
     service = service_for(ctx.stage)
     assert start.work is not None
     try:
-        with session_scope() as session:
+        with _hold_returned_if_superseded(ctx, start), session_scope() as session:
             # Claim first: the row is locked until commit, so a twin attempt waits, then finds
             # the item completed and changes nothing.
             owned = set_status(
@@ -178,7 +195,7 @@ def cost_of(result: AIResult | None) -> Cost:  # type: ignore[type-arg]
 
 def fail_item(ctx: StageContext, start: ItemStart, error: ErrorInfo) -> ItemOutcome:
     """The item fails for good (a permanent error, or the last attempt): the hold is released."""
-    with session_scope() as session:
+    with _hold_returned_if_superseded(ctx, start), session_scope() as session:
         owned = set_status(
             session,
             ctx.run_id,
