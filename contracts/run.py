@@ -275,8 +275,9 @@ class RelayedItem(BaseModel):
     started_at: datetime  # when the run started the relay (its time bound counts from here)
 
 
-# 1: AI stages keep a quarter more items in flight than calls; a retry makes every later stage
-# plan again, and a plan in the air during a retry is not the stage's last.
+# 1: AI stages keep a quarter more items in flight than calls, and their windows are planned
+# while continue-as-new waits for flights to land; a retry makes every later stage plan again,
+# and a plan in the air during a retry is not the stage's last.
 SCHEDULER_RULES = 1
 
 

@@ -217,7 +217,8 @@ class StageScheduler:
         """One turn: dispatch what is loaded, plan the queues that need it, and close the
         stages that are done. Not `active` (paused, or continue-as-new is due) starts no
         activity and no plan; with `relay` (continue-as-new is due, not paused) the AI stages'
-        free slots get relays, which outlive the continue-as-new."""
+        free slots get relays, which outlive the continue-as-new, and their windows are planned
+        while flights are still landing."""
         if active:
             for number in self.queues:
                 if self._may_work(number):
@@ -229,6 +230,12 @@ class StageScheduler:
             for number in self.queues:
                 if self._per_item(number) and self._may_work(number):
                     self._dispatch(number, relay=True)
+            if self.flights and self.s.rules >= 1:
+                # Still draining: the AI stages' windows keep being fed, so relays fill their
+                # slots until the last flight lands (a plan takes a moment; none starts after).
+                for number in filter(self._per_item, self.queues):
+                    if self._may_work(number) and self._needs_plan(number):
+                        self._planning[number] = asyncio.create_task(self._plan(number))
         for number in self.queues:
             if self._may_work(number):
                 self._close_if_done(number)
