@@ -174,6 +174,12 @@ class StageScheduler:
         up = self._upstream(number)
         return up is None or number == PUBLISH_STAGE or up.status != "pending"
 
+    @property
+    def _rules_1(self) -> bool:
+        """The run began under the scheduler's rules 1 (contracts.run.SCHEDULER_RULES); one
+        that began before them keeps the old ones, so its history replays."""
+        return self.s.rules >= 1
+
     # --- sizes ---------------------------------------------------------------------------------
 
     def _per_item(self, number: int) -> bool:
@@ -208,7 +214,7 @@ class StageScheduler:
         instead of leaving the run's share of the provider idle. The AI worker's own limit
         (IGNY8_AI_MAX_IN_FLIGHT) still bounds the calls; below 4, none extra."""
         calls = self.concurrency(number)
-        extra = self._per_item(number) and self.s.rules >= 1
+        extra = self._per_item(number) and self._rules_1
         return calls + calls // ITEMS_PER_EXTRA if extra else calls
 
     # --- driving -------------------------------------------------------------------------------
@@ -230,7 +236,7 @@ class StageScheduler:
             for number in self.queues:
                 if self._per_item(number) and self._may_work(number):
                     self._dispatch(number, relay=True)
-            if self.flights and self.s.rules >= 1:
+            if self.flights and self._rules_1:
                 # Still draining: the AI stages' windows keep being fed, so relays fill their
                 # slots until the last flight lands (a plan takes a moment; none starts after).
                 for number in filter(self._per_item, self.queues):
@@ -362,10 +368,10 @@ class StageScheduler:
             closed = other.status in ("completed", "failed", "skipped")
             if closed:
                 other.status = "running"
-            if closed or self.s.rules >= 1:
+            if closed or self._rules_1:
                 other.planned_final = False
                 other.upstream_moved = True
-            if later in self._planning and self.s.rules >= 1:
+            if later in self._planning and self._rules_1:
                 self._stale_plans.add(later)
         self.events.changed()
 
