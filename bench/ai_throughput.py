@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/ai_throughput.py                       # caps 8 and 32, 1 s a call
     .venv/bin/python bench/ai_throughput.py --caps 32 --keywords 300 --fault-rate 0.2
-    .venv/bin/python bench/ai_throughput.py --caps 32 --keywords 600 --postgres  # as deployed
+    .venv/bin/python bench/ai_throughput.py --caps 32 --keywords 1200 --postgres --workers 2
 
 Starts its own OpenAI-compatible server, in a process of its own as a real provider is (a
 latency per call, a cap on calls in flight that answers 429 with Retry-After beyond it,
@@ -15,6 +15,10 @@ keywords and prints, per cap:
 
 Each cap runs with the worker's AI concurrency set to the cap (`IGNY8_AI_MAX_IN_FLIGHT`), as
 an operator sets it to their plan, and once more with the defaults when `--defaults` is given.
+`--postgres --workers 2` is the deployed shape (PostgreSQL, two `igny8 worker` processes sharing
+the cap): one Python process pays a whole run's bookkeeping on one interpreter lock, which on a
+small machine bounds it below a fast provider's pace. The CPU line says what every process used:
+near the machine's cores, the machine is the bound, not the provider.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from cpu_meter import CpuMeter  # noqa: E402
 from provider_process import ProviderProcess  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
@@ -92,7 +97,6 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
     from core.schema import upgrade
     from core.search_attributes import SEARCH_ATTRIBUTES
     from services import credits, runs
-    from worker import build_worker
 
     data = Path(tempfile.mkdtemp(prefix="igny8-bench-ai-"))
     fake = ProviderProcess(
@@ -132,13 +136,15 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
         search_attributes=SEARCH_ATTRIBUTES,
     )
     try:
-        async with build_worker(env.client, settings, queue):
+        async with workers(env, settings, queue, cap, args.workers):
+            meter = CpuMeter()
             started = time.monotonic()
             run_id = await runs.start_run(
                 env.client, settings, account_id=account_id, site_id=site_id, trigger="cli"
             )
             result = await env.client.get_workflow_handle(run_id, result_type=RunProgress).result()
             wall = time.monotonic() - started
+            cpu = meter.report(wall)
             await print_activity_latencies(env.client, run_id)
         fake.collect()
     finally:
@@ -148,6 +154,7 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
         ledger = credits.credits_used(s, run_id)
     efficiency = (fake.served_seconds / cap) / wall if wall else 0.0
     print_timeline(fake.requests, started)
+    print(f"  {cpu}")
     return {
         "cap": cap,
         "tuned": tuned,
@@ -164,13 +171,60 @@ async def one_run(cap: int, args: argparse.Namespace, tuned: bool) -> dict[str, 
     }
 
 
+@contextlib.asynccontextmanager
+async def workers(env: Any, settings: Any, queue: str, cap: int, count: int) -> AsyncIterator[None]:
+    """The igny8 workers of a run: in this process (0), or `count` `igny8 worker` processes as
+    deployed (`docker compose up --scale worker=N`), the provider's cap shared between them."""
+    if not count:
+        from worker import build_worker
+
+        async with build_worker(env.client, settings, queue):
+            yield
+        return
+    environment = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "IGNY8_TASK_QUEUE": queue,
+        "IGNY8_AI_MAX_IN_FLIGHT": str(-(-cap // count)),
+        "IGNY8_METRICS_PORT": "0",
+        "IGNY8_SDK_METRICS_PORT": "0",
+    }
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(ROOT / "worker.py"),
+            cwd=ROOT,
+            env=environment,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(count)
+    ]
+    try:
+        for proc in procs:  # ready once it logs so: its pollers are on the queues
+            assert proc.stderr is not None
+            while b"worker ready" not in (line := await proc.stderr.readline()):
+                if not line:
+                    raise RuntimeError("a worker process ended before it was ready")
+            asyncio.ensure_future(proc.stderr.read())  # keep draining its log
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            await proc.wait()
+
+
 async def print_activity_latencies(client: Any, run_id: str) -> None:
     """Per activity type, from the run's histories: how long a scheduled activity waited for a
     worker (schedule to start) and how long it ran (start to close), p50 / p95 in seconds."""
-    from temporalio.api.enums.v1 import EventType
+    from collections import Counter
+
+    from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 
     from tests.helpers.histories import chain_events
 
+    failed_tasks: Counter[str] = Counter()
     waits: dict[str, list[float]] = {}
     runs: dict[str, list[float]] = {}
     async for events in chain_events(client, run_id):
@@ -178,7 +232,21 @@ async def print_activity_latencies(client: Any, run_id: str) -> None:
         at: dict[int, float] = {}
         for e in events:
             t = e.event_time.ToDatetime().timestamp()
-            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            # The run's own workflow tasks: one at a time, so their sum bounds its pace.
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+                kind[e.event_id] = "(workflow task)"
+                at[e.event_id] = t
+            elif e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+                sid = e.workflow_task_started_event_attributes.scheduled_event_id
+                waits.setdefault(kind[sid], []).append(t - at[sid])
+                at[-sid] = t
+            elif e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                sid = e.workflow_task_completed_event_attributes.scheduled_event_id
+                runs.setdefault(kind[sid], []).append(t - at[-sid])
+            elif e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                cause = e.workflow_task_failed_event_attributes.cause
+                failed_tasks[WorkflowTaskFailedCause.Name(cause)] += 1
+            elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 kind[e.event_id] = e.activity_task_scheduled_event_attributes.activity_type.name
                 at[e.event_id] = t
             elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
@@ -198,8 +266,11 @@ async def print_activity_latencies(client: Any, run_id: str) -> None:
         w, r = waits.get(name, []), runs[name]
         print(
             f"  {name:<18} n={len(r):<5} wait p50={pct(w, 0.5):5.2f}s p95={pct(w, 0.95):5.2f}s"
-            f"  run p50={pct(r, 0.5):5.2f}s p95={pct(r, 0.95):5.2f}s"
+            f"  run p50={pct(r, 0.5):5.2f}s p95={pct(r, 0.95):5.2f}s  sum={sum(r):7.1f}s"
         )
+    for cause, count in failed_tasks.items():  # each one replays the run's whole history
+        name = cause.removeprefix("WORKFLOW_TASK_FAILED_CAUSE_")
+        print(f"  workflow tasks failed: {count} x {name}")
 
 
 def print_timeline(requests: list, started: float) -> None:
@@ -229,6 +300,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=10.0, help="the client's timeout")
     parser.add_argument("--defaults", action="store_true", help="also run with the defaults")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="igny8 worker processes, as deployed, sharing the cap (0: one worker in this "
+        "process, as the tests run it)",
+    )
+    parser.add_argument(
         "--postgres",
         action="store_true",
         help="on a new database of the local PostgreSQL (dropped after), as in production; "
@@ -240,6 +318,7 @@ def main() -> None:
             with database(args.postgres) as args.database_url:
                 figures = asyncio.run(one_run(cap, args, tuned))
             figures["database"] = "postgresql" if args.postgres else "sqlite"
+            figures["workers"] = args.workers or "in-process"
             print("  ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Modules the benchmarks import, not scripts of their own.
-LIBRARIES = {"provider_process.py"}
+LIBRARIES = {"cpu_meter.py", "provider_process.py"}
 SCRIPTS = sorted(p for p in (ROOT / "bench").glob("*.py") if p.name not in LIBRARIES)
 
 
