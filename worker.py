@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from activities.clustering import ClusteringActivities
 from activities.link_refresh import LinkRefreshActivities
 from activities.log_context import LogContextInterceptor
+from activities.relays import RELAY_ACTIVITIES
 from activities.stages import StageActivities
 from activities.wordpress import WordPressActivities
 from core.config import ConfigurationError, Settings, get_settings, log_safety_summary
@@ -114,6 +115,7 @@ def build_worker(
         *clustering.main_queue(),
         *wordpress.all(),
         *link_refresh.all(),
+        *RELAY_ACTIVITIES,  # async: they wait on Temporal, not in a thread
     ]
     main = Worker(
         client,

@@ -268,7 +268,7 @@ class StageState(BaseModel):
 
 class RelayedItem(BaseModel):
     """An item a relay workflow is processing (workflows/relay.py): it outlives continue-as-new,
-    counts in its stage's slots and `processing`, and reports its end by signal."""
+    counts in its stage's slots and `processing`, and its end is collected by the run."""
 
     stage: int
     item: ItemRef

@@ -1,10 +1,12 @@
 """Relays keep the AI stages' slots busy across continue-as-new (workflows/relay.py): while the
 run's continue-as-new is due, a free slot of an AI stage gets a relay workflow, which outlives the
-continue-as-new and reports its item to the next run. Runs with slow AI calls on the suite's dev
-server (it suggests continue-as-new after a few hundred events) continue as new several times;
-every item is still made and charged once. A cancel or an immediate pause stops the relays and
-leaves nothing processing and nothing charged twice; a relay terminated by hand gives its item
-back when the operator tells the run; the relays of a terminated run finish their item and end.
+continue-as-new and whose report the next run collects. Runs with slow AI calls on the suite's
+dev server (it suggests continue-as-new after a few hundred events) continue as new several
+times; every item is still made and charged once, and no workflow task fails, even when relays
+end while their run drains: nothing of a relay's reaches a run's history. A cancel or an
+immediate pause stops the relays and leaves nothing processing and nothing charged twice; a relay
+terminated by hand is settled by its run; the relays of a terminated run finish their item and
+end.
 """
 
 from __future__ import annotations
@@ -12,17 +14,27 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 from temporalio import activity
+from temporalio.api.enums.v1 import WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from contracts.relay import RELAY_WORKFLOW, SIGNAL_REPORT_RELAY, RelayReport
+from contracts.relay import (
+    ACT_COLLECT_RELAYS,
+    ACT_START_RELAYS,
+    RELAY_WORKFLOW,
+    SIGNAL_REPORT_RELAY,
+    RelayReport,
+    relay_workflow_id,
+)
 from contracts.run import RunProgress
 from contracts.stages import STAGES, Stage
 from core.config import get_settings
@@ -68,7 +80,9 @@ def slow_site(keywords: int = 30, concurrency: int = 3) -> tuple[int, int]:
 
 
 class RelayAware(ControlledProvider):
-    """The local provider with SLOW calls; a call made by a relay first awaits `relay_call`."""
+    """The local provider with SLOW calls; a call made by a relay first awaits `relay_call` and
+    then `relay_call_made`, and a call made by a run's own activity (a flight) awaits
+    `flight_call_made` once made."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -78,27 +92,48 @@ class RelayAware(ControlledProvider):
     async def relay_call(self, relay_id: str) -> None:
         """What a relay's call does before it is made."""
 
+    async def relay_call_made(self, relay_id: str) -> None:
+        """What a relay's call does once made."""
+
+    async def flight_call_made(self, run_id: str) -> None:
+        """What a flight's call does once made (`run_id`: the run of the chain it belongs to)."""
+
     async def _first(self) -> None:
         info = activity.info()
         if info.workflow_type == RELAY_WORKFLOW:
             self.relay_calls += 1
             await self.relay_call(info.workflow_id or "")
 
+    async def _then(self) -> None:
+        info = activity.info()
+        if info.workflow_type == RELAY_WORKFLOW:
+            await self.relay_call_made(info.workflow_id or "")
+        else:
+            await self.flight_call_made(info.workflow_run_id or "")
+
     async def agenerate_ideas(self, cluster):  # type: ignore[no-untyped-def]
         await self._first()
-        return await super().agenerate_ideas(cluster)
+        made = await super().agenerate_ideas(cluster)
+        await self._then()
+        return made
 
     async def agenerate_article(self, brief):  # type: ignore[no-untyped-def]
         await self._first()
-        return await super().agenerate_article(brief)
+        made = await super().agenerate_article(brief)
+        await self._then()
+        return made
 
     async def agenerate_image_prompts(self, brief):  # type: ignore[no-untyped-def]
         await self._first()
-        return await super().agenerate_image_prompts(brief)
+        made = await super().agenerate_image_prompts(brief)
+        await self._then()
+        return made
 
     async def agenerate_image(self, prompt, width, height):  # type: ignore[no-untyped-def]
         await self._first()
-        return await super().agenerate_image(prompt, width, height)
+        made = await super().agenerate_image(prompt, width, height)
+        await self._then()
+        return made
 
 
 class RelaysOutlastTheirRun(RelayAware):
@@ -111,14 +146,45 @@ class RelaysOutlastTheirRun(RelayAware):
         self.outlasted = 0
 
     async def relay_call(self, relay_id: str) -> None:
-        parent = (await self.client.get_workflow_handle(relay_id).describe()).parent_run_id
+        started = (await self.client.get_workflow_handle(relay_id).describe()).start_time
         run = self.client.get_workflow_handle(relay_id.rsplit("-relay-", 1)[0])
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if (await run.describe()).run_id != parent:
+            # A run of the chain that began after the relay: the one that started it is gone.
+            if (await run.describe()).start_time > started:
                 self.outlasted += 1
                 return
             await asyncio.sleep(0.05)
+
+
+class RelaysEndAsTheirRunContinuesAsNew(RelayAware):
+    """A flight's call that ends while relays its run started are making theirs waits for them
+    to be made: those relays end together with the run's last flights, as the run continues as
+    new (had relays signalled, their reports would have come in just then)."""
+
+    def __init__(self, client: Client) -> None:
+        super().__init__()
+        self.client = client
+        # Relays' calls being made: relay id -> (the run that started the relay, made).
+        self.calling: dict[str, tuple[str, asyncio.Event]] = {}
+        self.waited = 0  # flights' calls that waited for relays of their run
+
+    async def relay_call(self, relay_id: str) -> None:
+        relay = await self.client.get_workflow_handle(relay_id).describe()
+        run = await self.client.get_workflow_handle(relay_id.rsplit("-relay-", 1)[0]).describe()
+        # Runs of a chain follow one another: the latest, if it began before the relay, was
+        # open when the relay started, so it started it.
+        started_by = run.run_id if run.start_time <= relay.start_time else ""
+        self.calling[relay_id] = (started_by, asyncio.Event())
+
+    async def relay_call_made(self, relay_id: str) -> None:
+        self.calling.pop(relay_id)[1].set()
+
+    async def flight_call_made(self, run_id: str) -> None:
+        mine = [made for started_by, made in self.calling.values() if started_by == run_id]
+        if mine:
+            self.waited += 1
+            await asyncio.wait_for(asyncio.gather(*(made.wait() for made in mine)), timeout=30)
 
 
 class RelaysHeld(RelayAware):
@@ -142,12 +208,15 @@ class RelaysHeld(RelayAware):
 @dataclass
 class RelayChain:
     """The relays of a run's continue-as-new chain, from its histories (runs numbered oldest
-    first): which run started each relay, and which run took its report."""
+    first): which run started each relay, and which run collected its report; and what must
+    never be there: events of relays' own, and failed workflow tasks."""
 
     runs: int = 0
     ids: dict[int, str] = field(default_factory=dict)  # batch number -> relay workflow id
     started_in: dict[int, int] = field(default_factory=dict)
     reported_in: dict[int, int] = field(default_factory=dict)
+    relay_events: int = 0  # child workflow events and report_relay signals
+    task_failures: list[str] = field(default_factory=list)  # causes of failed workflow tasks
 
     @property
     def across(self) -> list[int]:
@@ -156,27 +225,42 @@ class RelayChain:
         return [n for n, run in self.reported_in.items() if run > self.started_in.get(n, run)]
 
 
+def _json(payloads: Any) -> Any:
+    return json.loads(payloads.payloads[0].data)
+
+
 async def relay_chain(client: Client, run_id: str) -> RelayChain:
     histories = [events async for events in chain_events(client, run_id)][::-1]
     chain = RelayChain(runs=len(histories))
     for index, events in enumerate(histories):
+        activities: dict[int, str] = {}  # scheduled event id -> activity type
         for event in events:
-            if event.HasField("start_child_workflow_execution_initiated_event_attributes"):
-                started = event.start_child_workflow_execution_initiated_event_attributes
-                if started.workflow_type.name == RELAY_WORKFLOW:
-                    batch_no = int(started.workflow_id.rsplit("-", 1)[1])
-                    chain.ids[batch_no] = started.workflow_id
-                    chain.started_in[batch_no] = index
-            if event.HasField("workflow_execution_signaled_event_attributes"):
-                signal = event.workflow_execution_signaled_event_attributes
-                if signal.signal_name == SIGNAL_REPORT_RELAY:
-                    report = json.loads(signal.input.payloads[0].data)
-                    chain.reported_in.setdefault(report["batch_no"], index)
+            if event.HasField("activity_task_scheduled_event_attributes"):
+                scheduled = event.activity_task_scheduled_event_attributes
+                activities[event.event_id] = scheduled.activity_type.name
+                if scheduled.activity_type.name == ACT_START_RELAYS:
+                    for batch_no in map(int, _json(scheduled.input)["items"]):
+                        chain.ids[batch_no] = relay_workflow_id(run_id, batch_no)
+                        chain.started_in[batch_no] = index
+            if event.HasField("activity_task_completed_event_attributes"):
+                completed = event.activity_task_completed_event_attributes
+                if activities.get(completed.scheduled_event_id) == ACT_COLLECT_RELAYS:
+                    for report in _json(completed.result)["reports"]:
+                        chain.reported_in.setdefault(report["batch_no"], index)
+            signal = event.workflow_execution_signaled_event_attributes
+            if event.HasField("start_child_workflow_execution_initiated_event_attributes") or (
+                event.HasField("workflow_execution_signaled_event_attributes")
+                and signal.signal_name == SIGNAL_REPORT_RELAY
+            ):
+                chain.relay_events += 1
+            if event.HasField("workflow_task_failed_event_attributes"):
+                cause = event.workflow_task_failed_event_attributes.cause
+                chain.task_failures.append(WorkflowTaskFailedCause.Name(cause))
     return chain
 
 
-async def every_relay_closed(client: Client, chain: RelayChain) -> bool:
-    for workflow_id in chain.ids.values():
+async def every_relay_closed(client: Client, relay_ids: Iterable[str]) -> bool:
+    for workflow_id in relay_ids:
         described = await client.get_workflow_handle(workflow_id).describe()
         if described.status == WorkflowExecutionStatus.RUNNING:
             return False
@@ -213,8 +297,10 @@ async def assert_completed_cleanly(
     client: Client, run_id: str, site_id: int, result: RunProgress, chain: RelayChain
 ) -> None:
     """What a user checks after a run with relays: every article reviewed, every item made and
-    charged once, the ledger and the progress agree with the database, and the chain replays."""
+    charged once, the ledger and the progress agree with the database, and the chain replays;
+    and no workflow task of the chain failed (nothing of a relay's came into a run)."""
     assert result.status == "completed" and result.failed_items == 0, result.summary
+    assert not chain.task_failures and not chain.relay_events, chain
     tasks = count(Task, site_id=site_id)
     assert tasks and count(Content, site_id=site_id, status="review") == tasks
     assert_each_item_made_and_charged_once(run_id, [s.stage for s in result.stages])
@@ -255,11 +341,11 @@ async def test_relays_carry_ai_calls_across_continue_as_new(
     chain = await relay_chain(client, run_id)
     assert chain.runs >= 3, chain
     # Slots that freed while continue-as-new was due were filled by relays, whose calls were in
-    # the air while the run continued as new, and the next run counted their items.
+    # the air while the run continued as new, and the next run collected their reports.
     assert chain.ids and provider.outlasted == provider.relay_calls > 0, chain
-    assert sorted(chain.reported_in) == sorted(chain.ids), "every relay reported"
+    assert sorted(chain.reported_in) == sorted(chain.ids), "every relay was collected"
     assert len(chain.across) >= provider.outlasted, chain
-    assert await every_relay_closed(client, chain)
+    assert await every_relay_closed(client, chain.ids.values())
     # In the Temporal UI a relay names its run, and filters by site list runs only.
     relay = await client.get_workflow_handle(next(iter(chain.ids.values()))).describe()
     assert run_id in (await relay.static_summary() or "")
@@ -284,7 +370,7 @@ async def test_cancel_with_relays_in_flight_loses_and_double_charges_nothing(
             await client.get_workflow_handle(run_id).result()
         chain = await relay_chain(client, run_id)
         # The run stopped its relays before it ended: none keeps calling the provider.
-        await wait_for(lambda: every_relay_closed(client, chain), timeout=10)
+        await wait_for(lambda: every_relay_closed(client, chain.ids.values()), timeout=10)
         reports = await relay_reports(client, chain)
         provider.go.set()
     assert any(r.cancelled for r in reports), reports
@@ -315,7 +401,7 @@ async def test_immediate_pause_stops_relays_and_resume_completes(
         await runs.pause_run(client, run_id, mode="immediate")
         held = await wait_for(lambda: settled(client, run_id), timeout=60)
         stopped = await relay_chain(client, run_id)
-        await wait_for(lambda: every_relay_closed(client, stopped), timeout=10)
+        await wait_for(lambda: every_relay_closed(client, stopped.ids.values()), timeout=10)
         assert any(r.cancelled for r in await relay_reports(client, stopped))
         assert count(StageItem, run_id=run_id, status="processing") == 0
         assert_matches_db(held)
@@ -323,12 +409,12 @@ async def test_immediate_pause_stops_relays_and_resume_completes(
         await runs.resume_run(client, run_id)
         result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
         chain = await relay_chain(client, run_id)
-        await wait_for(lambda: every_relay_closed(client, chain), timeout=10)
+        await wait_for(lambda: every_relay_closed(client, chain.ids.values()), timeout=10)
     await assert_completed_cleanly(client, run_id, site_id, result, chain)
     assert await replay_relays(client, chain) == len(chain.ids)
 
 
-async def test_a_relay_terminated_by_hand_gives_its_item_back_when_the_run_is_told(
+async def test_a_relay_terminated_by_hand_is_settled_by_its_run(
     client: Client, task_queue: str
 ) -> None:
     site = slow_site()
@@ -340,17 +426,12 @@ async def test_a_relay_terminated_by_hand_gives_its_item_back_when_the_run_is_to
         relay_id = provider.held[0]
         await client.get_workflow_handle(relay_id).terminate(reason="operator")
         provider.go.set()
-        # The run still counts the item as processing: nothing tells it the relay is gone.
-        chain = await relay_chain(client, run_id)
-        assert relay_id in chain.ids.values()
-        # The operator tells it, as docs/operations.md says, with the signal's JSON input.
-        batch_no = int(relay_id.rsplit("-", 1)[1])
-        await client.get_workflow_handle(run_id).signal(
-            SIGNAL_REPORT_RELAY, {"batch_no": batch_no, "cancelled": True}
-        )
+        # Nobody tells the run: it collects the relay as ended without a report, and asks the
+        # database what became of its item.
         result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
         chain = await relay_chain(client, run_id)
-        await wait_for(lambda: every_relay_closed(client, chain), timeout=10)
+        await wait_for(lambda: every_relay_closed(client, chain.ids.values()), timeout=10)
+    assert int(relay_id.rsplit("-", 1)[1]) in chain.reported_in
     await assert_completed_cleanly(client, run_id, site_id, result, chain)
 
 
@@ -365,7 +446,8 @@ async def test_relays_of_a_terminated_run_finish_their_item_and_end(
         held = list(provider.held)
         await client.get_workflow_handle(run_id).terminate(reason="operator")
         provider.go.set()
-        # Each makes its item, finds the run gone, and ends without failing.
+        # Each makes its item and ends without failing (nobody collects its report: the
+        # database has the item).
         reports = [
             await client.get_workflow_handle(relay_id, result_type=RelayReport).result()
             for relay_id in held
@@ -384,3 +466,25 @@ async def test_relays_of_a_terminated_run_finish_their_item_and_end(
         )
     assert all(o.id in made for o in outcomes), "the relays' items were saved"
     assert_each_item_made_and_charged_once(run_id, list(range(1, 8)))
+
+
+async def test_relays_ending_while_their_run_continues_as_new_fail_no_workflow_task(
+    client: Client, task_queue: str
+) -> None:
+    """Relays that end as the run that started them lands its last flights and continues as
+    new put nothing in its history (child relays that signalled put two events each there,
+    just then), so no workflow task of the chain fails: Temporal fails a task that continues a
+    run as new if a new event came in while it ran."""
+    site = slow_site()
+    _, site_id = site
+    provider = RelaysEndAsTheirRunContinuesAsNew(client)
+    async with worker_for(client, task_queue, provider):
+        run_id = await start(client, task_queue, site)
+        result = await client.get_workflow_handle(run_id, result_type=RunProgress).result()
+        chain = await relay_chain(client, run_id)
+        await wait_for(lambda: every_relay_closed(client, chain.ids.values()), timeout=10)
+    assert chain.runs >= 3 and provider.waited > 0, (chain, provider.waited)
+    assert sorted(chain.reported_in) == sorted(chain.ids), "every relay was collected"
+    assert not chain.task_failures, chain.task_failures
+    await assert_completed_cleanly(client, run_id, site_id, result, chain)
+    assert await replay_relays(client, chain) == len(chain.ids)

@@ -5,6 +5,11 @@ StageScheduler fills and drains the stage queues. Per-item truth lives in the da
 workflow keeps counters, bounded windows and samples, and continues-as-new when Temporal
 suggests it, with no activity in the air, so every history stays small. Meanwhile the AI stages'
 slots are kept busy by relays (workflows/relay.py), which outlive the continue-as-new.
+
+A run closes (continues as new, or ends) only once nothing of its own can still arrive in its
+history: no activity or relay request is in the air, and a pending timer is cancelled. Temporal
+fails a workflow task that closes a run if a new event came in while it ran, and the worker then
+replays the whole history.
 """
 
 from __future__ import annotations
@@ -18,7 +23,12 @@ from temporalio.exceptions import is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from contracts.messages import plural
-    from contracts.relay import RELAY_PATCH, SIGNAL_REPORT_RELAY, RelayReport
+    from contracts.relay import (
+        RELAY_PATCH,
+        RELAYS_COLLECTED_PATCH,
+        SIGNAL_REPORT_RELAY,
+        RelayReport,
+    )
     from contracts.run import (
         ACT_BEGIN_RUN,
         ACT_MARK_ITEMS,
@@ -106,7 +116,11 @@ class AutomationRunWorkflow:
                 # Asked only where a relay may start: a history from before relays replays
                 # without them.
                 relay = continue_due and not self.s.paused and workflow.patched(RELAY_PATCH)
-                self.scheduler.advance(active=not self.s.paused and not continue_due, relay=relay)
+                self.scheduler.advance(
+                    active=not self.s.paused and not continue_due,
+                    relay=relay,
+                    collect=not continue_due,
+                )
                 failed = self.scheduler.failed_stage()
                 if failed is not None:
                     await self._stop_failed(failed)
@@ -126,7 +140,15 @@ class AutomationRunWorkflow:
             self._show_details()
             await self._finish_recording()
             await self._record(finished=True)
-            await workflow.wait_condition(workflow.all_handlers_finished)
+            # Closing quietly, a collector still in the air (its relays were settled by signal
+            # meanwhile) lands first.
+            quiet = self._closes_quietly()
+            await workflow.wait_condition(
+                lambda: (
+                    workflow.all_handlers_finished() and not (quiet and self.scheduler.in_flight())
+                )
+            )
+            await self._silence_timer()
             return self._progress()
         except BaseException as exc:
             # A cancel can surface as asyncio.CancelledError or, while an activity was awaited,
@@ -250,13 +272,30 @@ class AutomationRunWorkflow:
             await self._record()
         elif since >= RECORD_EVERY:
             self._recording = asyncio.create_task(self._record())
-        elif self._record_timer is None or self._record_timer.done():
+        elif not self._timer_pending():
             # Not due yet, and no completion may come to wake the loop: a timer will.
             self._record_timer = asyncio.create_task(self._wake_after(RECORD_EVERY - since))
 
     async def _wake_after(self, delay: timedelta) -> None:
         await workflow.sleep(delay)
         self._wake = True
+
+    def _timer_pending(self) -> bool:
+        return self._record_timer is not None and not self._record_timer.done()
+
+    def _closes_quietly(self) -> bool:
+        """Whether the run closes only once nothing of its own can still arrive (see the
+        module's docstring); a run begun before RELAYS_COLLECTED_PATCH replays as it was."""
+        return workflow.patched(RELAYS_COLLECTED_PATCH)
+
+    async def _silence_timer(self) -> None:
+        """In the task that closes the run (quietly): a pending record timer is cancelled
+        rather than waited for. Temporal drops the timer's fire if it came in meanwhile, where
+        the fire itself would fail the task."""
+        if self._timer_pending() and self._closes_quietly():
+            assert self._record_timer is not None
+            self._record_timer.cancel()
+            await asyncio.gather(self._record_timer, return_exceptions=True)
 
     async def _finish_recording(self) -> None:
         if self._recording is not None:
@@ -287,11 +326,12 @@ class AutomationRunWorkflow:
         self.s.credits_used = result.credits_used
 
     async def _continue_as_new(self) -> None:
-        # A relay's report may start settling its item (a short activity) at any moment: that
-        # ends in this run; the relays still out are carried over in the state.
+        # A relay's report may have started settling its item (a short activity): that ends in
+        # this run; the relays still out are carried over in the state.
         await workflow.wait_condition(
             lambda: workflow.all_handlers_finished() and not self.scheduler.in_flight()
         )
+        await self._silence_timer()
         workflow.continue_as_new(self.inp.model_copy(update={"state": self.s}))
 
     async def _on_cancel(self) -> None:
@@ -412,9 +452,10 @@ class AutomationRunWorkflow:
     @workflow.signal(
         name=SIGNAL_REPORT_RELAY,
         description=(
-            "A relay workflow of this run reports its item's end. By hand, only for a relay that "
-            'was terminated: {"batch_no": N, "cancelled": true} (N ends the relay\'s id) puts '
-            "its item back in the queue."
+            "A relay workflow started by an older version of this run reports its item's end "
+            "(newer relays are collected, without a signal). By hand, seldom needed: "
+            '{"batch_no": N, "cancelled": true} (N ends the relay\'s id) settles its item at '
+            "once, as the database says."
         ),
     )
     def report_relay(self, report: RelayReport | None = None) -> None:

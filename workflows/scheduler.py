@@ -127,7 +127,8 @@ class StageScheduler:
 
     def in_flight(self) -> int:
         """What continue-as-new waits for: activities in the air (items, batches, publishes and
-        plans) and relay requests. Relays themselves outlive it."""
+        plans) and relay requests (starts, cancels, the collector). Relays themselves outlive
+        it."""
         return len(self.flights) + len(self._planning) + len(self.relays.requests())
 
     def finished(self) -> bool:
@@ -219,12 +220,13 @@ class StageScheduler:
 
     # --- driving -------------------------------------------------------------------------------
 
-    def advance(self, active: bool, relay: bool = False) -> None:
+    def advance(self, active: bool, relay: bool = False, collect: bool = True) -> None:
         """One turn: dispatch what is loaded, plan the queues that need it, and close the
         stages that are done. Not `active` (paused, or continue-as-new is due) starts no
         activity and no plan; with `relay` (continue-as-new is due, not paused) the AI stages'
         free slots get relays, which outlive the continue-as-new, and their windows are planned
-        while flights are still landing."""
+        while flights are still landing. Relays out are collected only while `collect` (the
+        run is not due to continue as new)."""
         if active:
             for number in self.queues:
                 if self._may_work(number):
@@ -245,7 +247,7 @@ class StageScheduler:
         for number in self.queues:
             if self._may_work(number):
                 self._close_if_done(number)
-        self.relays.watch()
+        self.relays.follow(collect)
 
     def _needs_plan(self, number: int) -> bool:
         st = self.s.stages[number]
@@ -385,7 +387,8 @@ class StageScheduler:
         self.relays.cancel_all()
 
     async def wait_for_flights(self) -> None:
-        """After `cancel_in_flight`: every flight and plan ends, and the relays report."""
+        """After `cancel_in_flight`: every flight and plan ends, and the relays' reports are in
+        (collected, or signalled by relays of a run from before collecting)."""
         await self._gather()
         if self.s.relays:
             await self.relays.reports()
