@@ -89,6 +89,13 @@ def _record(
         idempotency_key=key,
         run_id=run_id,
     )
+    if amount == 0:
+        # Nothing moves (a settle that charges exactly its hold, the common case): the account's
+        # row is not locked, so the items of a busy account do not queue for it twice each.
+        tx.balance_after = balance(session, account_id)
+        session.add(tx)
+        session.flush()
+        return tx
     after = col(Account.credits_balance) + amount
     change = update(Account).where(col(Account.id) == account_id, after <= MAX_BALANCE)
     if not allow_negative:
