@@ -119,9 +119,10 @@ def _record(
 
 def _move_and_insert(session: Session, tx: CreditTransaction, change: Update) -> int | None:
     """PostgreSQL: the balance moves and the ledger row is written in one statement. Every
-    movement of an account takes the account's row lock, held until commit; this is the last
-    statement before the commit in the hot paths, so the lock is held for a commit's time and
-    the items of a busy account do not queue behind one another's round trips."""
+    movement that changes the balance takes the account's row lock, held until commit (a zero
+    movement takes none, see `_record`); this is the last statement before the commit in the
+    hot paths, so the lock is held for a commit's time and the items of a busy account do not
+    queue behind one another's round trips."""
     moved = change.cte("moved")
     columns = [
         "account_id", "amount", "balance_after", "operation", "reference", "idempotency_key",
