@@ -291,6 +291,7 @@ class RunState(BaseModel):
     credits_estimated: int | None = None
     error: ErrorInfo | None = None
     batch_counter: int = 0
+    plan_counter: int = 0  # numbers each plan of the run's chain (PlanStageInput.plan_no)
     started_at: datetime | None = None
     # The scheduler's rules this run began under (SCHEDULER_RULES): a run that began before a
     # change keeps the old rules, so its history replays the same.
@@ -334,6 +335,9 @@ class PlanStageInput(BaseModel):
     final: bool = True
     # Only articles with image prompts are reviewed while stage 5 is part of the run.
     stages: list[int] = Field(default_factory=list)
+    # Unique in the run's chain: the items this plan loaded carry it, so a retried attempt
+    # answers them again (0: a plan from before plan numbers, which loads pending items only).
+    plan_no: int = 0
 
 
 class PlanStageResult(BaseModel):

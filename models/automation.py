@@ -85,6 +85,9 @@ class StageItem(SQLModel, table=True):
     item_name: str = Field(default="", max_length=300)
     status: str = Field(default="pending", max_length=20)
     attempts: int = 0
+    # The plan that last loaded the item into the workflow's window: a retry of that plan (its
+    # answer was lost with a dead worker) answers these items again instead of losing them.
+    plan_no: int | None = None
     error_type: str | None = Field(default=None, max_length=100)
     error_message: str | None = text_field(default="")
     retryable: bool | None = None

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import engine_for
@@ -136,6 +136,20 @@ def test_api_and_two_workers_as_processes_survive_a_killed_worker(
             .select_from(StageItem)
             .where(StageItem.run_id == run_id, StageItem.status == "processing")
         ).one()
+        unwritten = s.exec(
+            select(Task.id, Task.status, StageItem.status, StageItem.attempts)
+            .join(Content, col(Content.task_id) == Task.id, isouter=True)
+            .join(
+                StageItem,
+                (StageItem.item_id == Task.id)
+                & (StageItem.stage == 4)
+                & (StageItem.run_id == run_id),
+                isouter=True,
+            )
+            .where(Task.site_id == site_id, col(Content.id).is_(None))
+        ).all()
+    # What a reader of a failure needs: each task without an article, its status and its queue row.
+    assert not unwritten, (unwritten, [st for st in final["stages"] if st["stage"] in (3, 4)])
     assert tasks > 3 and len(per_task) == tasks and all(n == 1 for _, n in per_task)
     assert per_slot and all(row[3] == 1 for row in per_slot)
     assert keys and all(n == 1 for _, n in keys)

@@ -267,6 +267,7 @@ class StageScheduler:
             st.status = "running"
             st.started_at = workflow.now()
         asked = max(self._window_size(number) - len(st.window), 0)
+        self.s.plan_counter += 1
         try:
             plan = await workflow.execute_activity(
                 ACT_PLAN_STAGE,
@@ -278,6 +279,7 @@ class StageScheduler:
                     window=asked,
                     manual=bool(manual and manual.stage == number),
                     final=final,
+                    plan_no=self.s.plan_counter,
                 ),
                 result_type=PlanStageResult,
                 **BOOKKEEPING,

@@ -4,8 +4,9 @@ statuses (the per-item truth the workflow's counters mirror)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Update, func, update
 from sqlmodel import Session, col, select
 
 from contracts.run import (
@@ -85,26 +86,41 @@ def _new_eligible(session: Session, inp: PlanStageInput) -> list[tuple[int, str]
 def _load_window(
     session: Session, inp: PlanStageInput, rejected: list[FailedItem]
 ) -> list[ItemRef]:
-    """The next pending items, now `queued` (held by the workflow's window). A manual
-    selection is checked here, as it loads: an item that cannot be processed fails at once."""
+    """The next pending items, now `queued` (held by the workflow's window) and marked with the
+    plan's number. A manual selection is checked here, as it loads: an item that cannot be
+    processed fails at once. A retried plan first answers what its lost attempt loaded: those
+    items are `queued` already, and no other plan would ever load them again."""
     if inp.window <= 0:
         return []
-    rows = session.exec(
-        select(StageItem.item_id, StageItem.item_name)
-        .where(
-            StageItem.run_id == inp.run_id,
-            StageItem.stage == inp.stage,
-            StageItem.status == GS.PENDING,
-        )
-        .order_by(col(StageItem.id))
-        .limit(inp.window)
-        .with_for_update()
-    ).all()
-    items = [ItemRef(id=i, name=n) for i, n in rows]
+    reloaded = (
+        _queue_items(session, inp, StageItem.status == GS.QUEUED, StageItem.plan_no == inp.plan_no)
+        if inp.plan_no
+        else []
+    )
+    room = max(inp.window - len(reloaded), 0)
+    items = _queue_items(session, inp, StageItem.status == GS.PENDING, limit=room)
     if inp.manual and items:
         items = _checked_selection(session, inp, items, rejected)
-    set_status(session, inp.run_id, inp.stage, [i.id for i in items], GS.QUEUED)
-    return items
+    ids = [i.id for i in items]
+    set_status(session, inp.run_id, inp.stage, ids, GS.QUEUED)
+    if inp.plan_no and ids:
+        session.execute(_items(inp.run_id, inp.stage, ids).values(plan_no=inp.plan_no))
+    return reloaded + items
+
+
+def _queue_items(
+    session: Session, inp: PlanStageInput, *where: Any, limit: int | None = None
+) -> list[ItemRef]:
+    """The stage queue's items that match `where`, in queue order, locked until the plan
+    commits."""
+    query = (
+        select(StageItem.item_id, StageItem.item_name)
+        .where(StageItem.run_id == inp.run_id, StageItem.stage == inp.stage, *where)
+        .order_by(col(StageItem.id))
+        .limit(limit)
+        .with_for_update()
+    )
+    return [ItemRef(id=i, name=n) for i, n in session.exec(query).all()]
 
 
 def _checked_selection(
@@ -192,16 +208,21 @@ def set_status(
         )
     elif status in (GS.PENDING, GS.COMPLETED):
         values.update(error_type=None, error_message="", retryable=None)
-    stmt = update(StageItem).where(
-        col(StageItem.run_id) == run_id,
-        col(StageItem.stage) == stage,
-        col(StageItem.item_id).in_(item_ids),
-    )
+    stmt = _items(run_id, stage, item_ids)
     if only_from:
         stmt = stmt.where(col(StageItem.status).in_(only_from))
     if attempt is not None:
         stmt = stmt.where(col(StageItem.attempts) == attempt)
     return session.execute(stmt.values(**values)).rowcount  # type: ignore[attr-defined]
+
+
+def _items(run_id: str, stage: int, item_ids: list[int]) -> Update:
+    """An update of these items of the run's stage queue."""
+    return update(StageItem).where(
+        col(StageItem.run_id) == run_id,
+        col(StageItem.stage) == stage,
+        col(StageItem.item_id).in_(item_ids),
+    )
 
 
 # Where an item may be when its flight is settled: a cancel only puts back what was in flight,
